@@ -1,0 +1,66 @@
+# The few commands people need. `make workshop` and `make test` are the two in the README.
+SHELL := /bin/bash
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+RUNTIME := $(VENV)/.runtime-installed
+DEV := $(VENV)/.dev-installed
+
+.PHONY: help install workshop test lab up down status env data benchmark screenshots lint clean
+
+help:
+	@echo "make workshop   run every notebook in order on the local platform, then print a summary"
+	@echo "make test       run the whole test suite (unit, integration, notebooks)"
+	@echo "make lab        JupyterLab with the local platform's settings already set"
+	@echo "make up | status | down   start, show, stop the local platform (S3 + Model Registry)"
+	@echo "make -s env     print the export lines the notebooks read"
+	@echo "make data       regenerate the shipped dataset in jukebox/data/"
+	@echo "make benchmark  measure notebook times and memory, platform start and registry latency"
+
+$(RUNTIME): requirements.txt pyproject.toml
+	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || \
+	  { echo "Python 3.11 or newer is needed (found $$($(PYTHON) --version)). Set PYTHON=/path/to/python3.11."; exit 1; }
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements.txt
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps -e .
+	@touch $@
+
+$(DEV): $(RUNTIME) requirements-dev.txt
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+	@touch $@
+
+install: $(RUNTIME)
+
+workshop: $(RUNTIME)
+	$(BIN)/jukebox workshop
+
+test: $(DEV)
+	$(BIN)/python -m pytest
+
+lab: $(RUNTIME)
+	$(BIN)/jukebox up
+	source <($(BIN)/jukebox env) && cd jukebox && ../$(BIN)/jupyter lab
+
+up: $(RUNTIME)
+	$(BIN)/jukebox up
+
+down: $(RUNTIME)
+	$(BIN)/jukebox down
+
+status: $(RUNTIME)
+	$(BIN)/jukebox status
+
+env: $(RUNTIME)
+	@$(BIN)/jukebox env
+
+data: $(RUNTIME)
+	$(BIN)/jukebox data generate
+
+benchmark: $(DEV)
+	$(BIN)/python benchmarks/run_all.py
+
+lint: $(DEV)
+	$(BIN)/ruff check src tests benchmarks jukebox
+
+clean:
+	rm -rf build jukebox/output

@@ -1,0 +1,1 @@
+"""Plumbing for the Jukebox workshop (not the lesson: the notebooks are)."""

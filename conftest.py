@@ -1,0 +1,45 @@
+"""Settings for running the notebooks under nbval (`pytest --nbval-lax`).
+
+The notebook kernels inherit this process's environment when they start, so the small CI
+parameters and the local platform's settings are put into os.environ here, before any
+notebook runs. The platform is started only if it is not running, and stopped at the end
+only if this run started it.
+"""
+
+import os
+
+# Small values so that CI runs the whole workshop quickly; the notebooks' defaults are for class.
+CI_PARAMETERS = {
+    "JUKEBOX_EPOCHS": "40",
+    "JUKEBOX_LEAK_DEMO_ROWS": "5000",
+    "JUKEBOX_BASELINE_TREES": "100",
+    "TF_CPP_MIN_LOG_LEVEL": "2",
+}
+
+_started_platform = False
+_notebooks_prepared = False
+
+
+def pytest_collectstart(collector):
+    """Before the first notebook: set parameters and start the platform; skip volatile outputs."""
+    global _started_platform, _notebooks_prepared
+    if not str(getattr(collector, "path", "")).endswith(".ipynb"):
+        return
+    if hasattr(collector, "skip_compare"):
+        collector.skip_compare += ("stderr", "text/html", "image/png", "application/javascript")
+    if _notebooks_prepared:
+        return
+    _notebooks_prepared = True
+    from jukebox_workshop import platform
+
+    for name, value in CI_PARAMETERS.items():
+        os.environ.setdefault(name, value)
+    _started_platform = bool(platform.start())
+    os.environ.update(platform.environment())
+
+
+def pytest_unconfigure(config):
+    if _started_platform:
+        from jukebox_workshop import platform
+
+        platform.stop()

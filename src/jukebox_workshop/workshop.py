@@ -1,0 +1,123 @@
+"""`make workshop`: run every notebook in order on the local platform, then summarise what each produced."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import time
+from pathlib import Path
+
+import nbformat
+from nbclient import NotebookClient
+from nbclient.exceptions import CellExecutionError
+
+from jukebox_workshop.settings import NOTEBOOK_DIR, OUTPUT_DIR, REPO_ROOT
+
+EXECUTED_DIR = REPO_ROOT / "build" / "executed"
+
+
+def notebooks() -> list[Path]:
+    """The workshop notebooks, in order (their names start with their number)."""
+    return sorted(NOTEBOOK_DIR.glob("[0-9][0-9]-*.ipynb"))
+
+
+def run_notebook(path: Path, timeout: int = 1800) -> float:
+    """Execute a notebook in its own folder, save the executed copy, return the seconds it took."""
+    notebook = nbformat.read(path, as_version=4)
+    client = NotebookClient(
+        notebook, timeout=timeout, kernel_name="python3",
+        resources={"metadata": {"path": str(path.parent)}},
+    )
+    started = time.perf_counter()
+    try:
+        client.execute()
+    finally:
+        EXECUTED_DIR.mkdir(parents=True, exist_ok=True)
+        nbformat.write(notebook, EXECUTED_DIR / path.name)
+    return time.perf_counter() - started
+
+
+def _read(path: Path) -> dict:
+    return json.loads(path.read_text()) if path.exists() else {}
+
+
+def summary(output_dir: Path = OUTPUT_DIR) -> list[str]:
+    """One line per stage, from the files the notebooks wrote."""
+    prepared = _read(output_dir / "prepared" / "preprocessing.json")
+    latest = output_dir / "runs" / "LATEST"
+    if not latest.exists():
+        return ["No training run found in jukebox/output/runs/."]
+    version = latest.read_text().strip()
+    run_dir = output_dir / "runs" / version
+    training = _read(run_dir / "model" / "training.json")
+    metrics = _read(run_dir / "model" / "metrics.json")
+    upload = _read(run_dir / "upload.json")
+    registration = _read(run_dir / "registration.json")
+
+    lines = []
+    if prepared:
+        sizes = prepared["split"]["examples"]
+        lines.append(
+            f"prepared   {sizes['train']:,} train / {sizes['validation']:,} validation / "
+            f"{sizes['test']:,} test examples, split by song"
+        )
+    if training:
+        lines.append(
+            f"trained    version {version}: {training['epochs_run']} epochs in "
+            f"{training['training_seconds']:.0f} s"
+        )
+    if metrics:
+        model = metrics["model"]
+        forest = metrics["baselines"].get("random forest", {})
+        line = (
+            f"evaluated  test top-1 {model['accuracy']:.1%}, top-5 {model['top5_accuracy']:.1%}, "
+            f"macro F1 {model['macro_f1']:.1%}"
+        )
+        if forest:
+            line += f" (random forest top-5 {forest['top5_accuracy']:.1%})"
+        if metrics.get("bayes"):
+            line += f" (best achievable top-5 {metrics['bayes']['top5_accuracy']:.1%})"
+        lines.append(line)
+    if upload:
+        lines.append(f"uploaded   {len(upload['objects'])} objects to {upload['uri']}")
+    if registration:
+        lines.append(
+            f"registered model {registration['registered_model_id']}, version "
+            f"{registration['model_version_id']}, artifact {registration['model_artifact_id']} "
+            f"at {registration['registry_url']}"
+        )
+    return lines
+
+
+def main() -> int:
+    from jukebox_workshop import platform
+
+    started = platform.start()
+    os.environ.update(platform.environment())
+    if started:
+        print("Started the local platform (stop it with `make down`).")
+
+    timings = []
+    for path in notebooks():
+        print(f"Running {path.name} ...", flush=True)
+        try:
+            seconds = run_notebook(path)
+        except CellExecutionError as error:
+            last_line = str(error).strip().splitlines()[-1]
+            print(
+                f"\n{path.name} failed: {last_line}\n"
+                f"The executed notebook, with the error, is in {EXECUTED_DIR / path.name}.",
+                file=sys.stderr,
+            )
+            return 1
+        timings.append((path.name, seconds))
+        print(f"  done in {seconds:.0f} s")
+
+    print("\nWorkshop summary")
+    for name, seconds in timings:
+        print(f"  {name:<22} {seconds:6.1f} s")
+    for line in summary():
+        print(f"  {line}")
+    print(f"\nExecuted notebooks (with outputs): {EXECUTED_DIR}")
+    return 0

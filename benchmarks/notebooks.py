@@ -1,0 +1,86 @@
+"""Wall time and peak memory of each notebook in workshop mode (the notebooks' own defaults).
+
+    .venv/bin/python benchmarks/notebooks.py [--repeat 3] [--only 01 02 03 04]
+
+Each notebook runs in a fresh kernel; peak memory is the kernel's peak resident set size
+(VmHWM), read by one extra cell appended to an in-memory copy. Notebooks 5 and 6 need the
+local platform (`make up`). Prints medians and writes them to benchmarks/results/notebooks.json,
+the figures the guide quotes.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import statistics
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+import nbformat
+from nbclient import NotebookClient
+
+from jukebox_workshop.workshop import notebooks
+
+RESULTS = Path(__file__).parent / "results" / "notebooks.json"
+PEAK_MEMORY_CELL = (
+    "print(next(line.split()[1] for line in open('/proc/self/status') if line.startswith('VmHWM')))"
+)
+CI_VARIABLES = ("JUKEBOX_EPOCHS", "JUKEBOX_LEAK_DEMO_ROWS", "JUKEBOX_BASELINE_TREES")
+
+
+def measure(path: Path) -> tuple[float, float]:
+    """Run one notebook; return (seconds, peak resident memory in MiB)."""
+    notebook = nbformat.read(path, as_version=4)
+    notebook.cells.append(nbformat.v4.new_code_cell(PEAK_MEMORY_CELL))
+    client = NotebookClient(notebook, timeout=3600, kernel_name="python3",
+                            resources={"metadata": {"path": str(path.parent)}})
+    started = time.perf_counter()
+    client.execute()
+    seconds = time.perf_counter() - started
+    peak_kib = int(notebook.cells[-1].outputs[0]["text"].strip())
+    return seconds, peak_kib / 1024
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--only", nargs="*", default=["01", "02", "03", "04"],
+                        help="notebook numbers (default: 01-04, which need no platform)")
+    args = parser.parse_args()
+    for name in CI_VARIABLES:  # workshop mode: the notebooks' own defaults
+        os.environ.pop(name, None)
+    if any(number in args.only for number in ("05", "06")):
+        from jukebox_workshop import platform as local_platform
+
+        local_platform.start()
+        os.environ.update(local_platform.environment())
+
+    results = {}
+    for path in notebooks():
+        if path.name[:2] not in args.only:
+            continue
+        runs = [measure(path) for _ in range(args.repeat)]
+        results[path.name] = {
+            "median_seconds": round(statistics.median(s for s, _ in runs), 1),
+            "median_peak_mib": round(statistics.median(m for _, m in runs)),
+            "runs": [{"seconds": round(s, 1), "peak_mib": round(m)} for s, m in runs],
+        }
+        print(f"{path.name:<22} {results[path.name]['median_seconds']:7.1f} s  "
+              f"{results[path.name]['median_peak_mib']:6d} MiB peak  (median of {args.repeat})")
+    total = sum(r["median_seconds"] for r in results.values())
+    print(f"{'total':<22} {total:7.1f} s")
+
+    recorded = json.loads(RESULTS.read_text()) if RESULTS.exists() else {}
+    recorded.setdefault("notebooks", {}).update(results)
+    recorded["machine"] = {"cpus": os.cpu_count(), "python": platform.python_version()}
+    recorded["measured_at"] = datetime.now(UTC).isoformat(timespec="seconds")
+    RESULTS.parent.mkdir(exist_ok=True)
+    RESULTS.write_text(json.dumps(recorded, indent=2) + "\n")
+    print(f"Recorded in {RESULTS}")
+
+
+if __name__ == "__main__":
+    main()

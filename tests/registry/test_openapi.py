@@ -1,0 +1,199 @@
+"""Responses checked against the published OpenAPI specs (v1alpha3 and v1) with openapi-core."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import pytest
+from openapi_core import OpenAPI
+from openapi_core.datatypes import RequestParameters
+from werkzeug.datastructures import Headers, ImmutableMultiDict
+
+SPEC_DIR = Path(__file__).resolve().parents[3] / "shared" / "reference" / "model-registry-openapi"
+SPECS = {
+    "/api/model_registry/v1alpha3": "model-registry-v1alpha3.yaml",
+    "/api/model_registry/v1": "model-registry-v1.yaml",
+}
+
+pytestmark = pytest.mark.skipif(
+    not SPEC_DIR.is_dir(), reason=f"the Model Registry OpenAPI specs are not at {SPEC_DIR}"
+)
+
+
+@dataclass
+class SpecRequest:
+    """An httpx request as openapi-core reads it."""
+
+    request: httpx.Request
+    # The specs declare http://localhost:8080; the server under test is on a free port.
+    host_url: str = "http://localhost:8080"
+
+    @property
+    def path(self) -> str:
+        return self.request.url.path
+
+    @property
+    def method(self) -> str:
+        return self.request.method.lower()
+
+    @property
+    def parameters(self) -> RequestParameters:
+        return RequestParameters(
+            query=ImmutableMultiDict(self.request.url.params.multi_items()),
+            header=Headers(dict(self.request.headers)),
+            cookie=ImmutableMultiDict(),
+        )
+
+    @property
+    def content_type(self) -> str:
+        return self.request.headers.get("content-type", "")
+
+    @property
+    def body(self) -> bytes:
+        return self.request.content
+
+
+@dataclass
+class SpecResponse:
+    response: httpx.Response
+
+    @property
+    def status_code(self) -> int:
+        return self.response.status_code
+
+    @property
+    def content_type(self) -> str:
+        return self.response.headers.get("content-type", "")
+
+    @property
+    def headers(self) -> Headers:
+        return Headers(dict(self.response.headers))
+
+    @property
+    def data(self) -> bytes:
+        return self.response.content
+
+
+@pytest.fixture(scope="module", params=list(SPECS), ids=["v1alpha3", "v1"])
+def api(request: pytest.FixtureRequest) -> tuple[str, OpenAPI]:
+    prefix = request.param
+    return prefix, OpenAPI.from_file_path(str(SPEC_DIR / SPECS[prefix]))
+
+
+def check(openapi: OpenAPI, response: httpx.Response, status: int) -> dict:
+    assert response.status_code == status, response.text
+    openapi.validate_response(SpecRequest(response.request), SpecResponse(response))
+    return response.json()
+
+
+def test_responses_match_the_spec(
+    http: httpx.Client, api: tuple[str, OpenAPI], unique: str
+) -> None:
+    prefix, openapi = api
+    values = {
+        "accuracy": {"metadataType": "MetadataDoubleValue", "double_value": 0.98},
+        "epochs": {"metadataType": "MetadataIntValue", "int_value": "5"},
+        "framework": {"metadataType": "MetadataStringValue", "string_value": "keras"},
+        "quantized": {"metadataType": "MetadataBoolValue", "bool_value": False},
+        "layout": {"metadataType": "MetadataStructValue", "struct_value": "eyJhIjogMX0="},
+        "card": {"metadataType": "MetadataProtoValue", "type": "t", "proto_value": "CgJoaQ=="},
+    }
+    model_body = {
+        "name": unique,
+        "owner": "ada",
+        "language": ["en"],
+        "logo": "https://example.com/l.png",
+    }
+    model = check(openapi, http.post(f"{prefix}/registered_models", json=model_body), 201)
+    version_body = {"name": "1", "registeredModelId": model["id"], "customProperties": values}
+    version = check(openapi, http.post(f"{prefix}/model_versions", json=version_body), 201)
+    nested = {"name": "2", "registeredModelId": model["id"]}
+    check(
+        openapi, http.post(f"{prefix}/registered_models/{model['id']}/versions", json=nested), 201
+    )
+    artifact_body = {
+        "artifactType": "model-artifact",
+        "name": unique,
+        "uri": "s3://m/1",
+        "modelFormatName": "onnx",
+    }
+    artifact_url = f"{prefix}/model_versions/{version['id']}/artifacts"
+    artifact = check(openapi, http.post(artifact_url, json=artifact_body), 201)
+    others = [
+        {"artifactType": "doc-artifact", "name": "readme", "uri": "https://example.com/r.md"},
+        {
+            "artifactType": "dataset-artifact",
+            "name": "songs",
+            "uri": "s3://d/s.parquet",
+            "digest": "x",
+        },
+        {
+            "artifactType": "metric",
+            "name": "loss",
+            "value": 0.25,
+            "step": 3,
+            "timestamp": "1700000000000",
+        },
+        {"artifactType": "parameter", "name": "lr", "value": "0.001", "parameterType": "number"},
+    ]
+    for body in others:
+        check(openapi, http.post(artifact_url, json=body), 201)
+    standalone = check(
+        openapi, http.post(f"{prefix}/model_artifacts", json={"uri": "s3://m/2"}), 201
+    )
+    check(
+        openapi,
+        http.post(f"{prefix}/artifacts", json={"artifactType": "doc-artifact", "uri": "u"}),
+        201,
+    )
+
+    gets = [
+        f"{prefix}/registered_models?pageSize=1&orderBy=CREATE_TIME&sortOrder=DESC",
+        f"{prefix}/registered_models/{model['id']}",
+        f"{prefix}/registered_model?name={unique}",
+        f"{prefix}/registered_models/{model['id']}/versions",
+        f"{prefix}/model_versions?pageSize=2",
+        f"{prefix}/model_versions/{version['id']}",
+        f"{prefix}/model_version?name=1&parentResourceId={model['id']}",
+        f"{prefix}/model_versions/{version['id']}/artifacts",
+        f"{prefix}/model_versions/{version['id']}/artifacts?artifactType=metric",
+        f"{prefix}/model_artifacts",
+        f"{prefix}/model_artifacts/{artifact['id']}",
+        f"{prefix}/model_artifact?name={unique}&parentResourceId={version['id']}",
+        f"{prefix}/artifacts?pageSize=3",
+        f"{prefix}/artifacts/{artifact['id']}",
+        f"{prefix}/artifact?name=loss&parentResourceId={version['id']}",
+    ]
+    for url in gets:
+        check(openapi, http.get(url), 200)
+
+    patches = [
+        (f"{prefix}/registered_models/{model['id']}", {"state": "ARCHIVED", "description": "d"}),
+        (f"{prefix}/model_versions/{version['id']}", {"customProperties": {}, "author": "bo"}),
+        (
+            f"{prefix}/model_artifacts/{standalone['id']}",
+            {"artifactType": "model-artifact", "storageKey": "k"},
+        ),
+        (
+            f"{prefix}/artifacts/{artifact['id']}",
+            {"artifactType": "model-artifact", "state": "LIVE"},
+        ),
+    ]
+    for url, body in patches:
+        check(openapi, http.patch(url, json=body), 200)
+    attach = {"id": standalone["id"], "artifactType": "model-artifact"}
+    check(openapi, http.post(artifact_url, json=attach), 200)
+
+    # Errors, where the spec lists the status for the operation.
+    check(openapi, http.get(f"{prefix}/registered_models/999999"), 404)
+    check(
+        openapi, http.get(f"{prefix}/model_version?name=nope&parentResourceId={model['id']}"), 404
+    )
+    check(openapi, http.post(f"{prefix}/registered_models", json={"name": unique}), 409)
+    check(openapi, http.post(f"{prefix}/model_versions", json=version_body), 409)
+    check(openapi, http.post(f"{prefix}/model_versions", json={"name": "x"}), 422)
+    check(
+        openapi, http.patch(f"{prefix}/model_versions/{version['id']}", json={"state": "GONE"}), 400
+    )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Callable
 from pathlib import Path
 
@@ -11,7 +12,7 @@ from mr_openapi.exceptions import UnauthorizedException
 
 from .registry_process import RegistryProcess, connect
 
-TOKEN = "workshop-token-123"
+TOKEN = secrets.token_urlsafe(16)  # made per run: no token is written in the repository
 
 
 @pytest.fixture

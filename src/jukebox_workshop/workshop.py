@@ -77,7 +77,7 @@ def summary(output_dir: Path = OUTPUT_DIR) -> list[str]:
         if forest:
             line += f" (random forest top-5 {forest['top5_accuracy']:.1%})"
         if metrics.get("bayes"):
-            line += f" (best achievable top-5 {metrics['bayes']['top5_accuracy']:.1%})"
+            line += f" (best achievable top-5 {metrics['bayes']['top5']:.1%})"
         lines.append(line)
     if upload:
         lines.append(f"uploaded   {len(upload['objects'])} objects to {upload['uri']}")

@@ -28,6 +28,14 @@ REGISTRY_URL_VARIABLE = "MODEL_REGISTRY_URL"
 REGISTRY_TOKEN_VARIABLE = "MODEL_REGISTRY_TOKEN"
 
 BUCKETS = ("models", "pipeline", "data")
+DEFAULT_BUCKET = "models"
+# Non-empty on purpose: a data connection with an empty region cannot deploy a model.
+DEFAULT_REGION = "us-east-1"
+LOOPBACK = "127.0.0.1"
+
+# Environment variables of the local platform (besides the JUKEBOX_*_PORT ones below).
+WEED_BINARY_VARIABLE = "JUKEBOX_WEED_BINARY"
+REGISTRY_AUTH_VARIABLE = "JUKEBOX_REGISTRY_AUTH"
 
 
 class MissingSettingsError(RuntimeError):
@@ -49,9 +57,22 @@ def _port(name: str, default: int) -> int:
     if not value:
         return default
     try:
-        return int(value)
+        port = int(value)
     except ValueError:
-        raise MissingSettingsError(f"{name}={value!r} is not a port number.") from None
+        port = 0
+    if not 0 < port < 65536:
+        raise MissingSettingsError(f"{name}={value!r} is not a port number.")
+    return port
+
+
+# Each LocalPorts field: the variable that overrides it, and its default.
+PORT_VARIABLES = {
+    "s3": ("JUKEBOX_S3_PORT", 9000),
+    "registry": ("JUKEBOX_REGISTRY_PORT", 8080),
+    "master": ("JUKEBOX_S3_MASTER_PORT", 9333),
+    "volume": ("JUKEBOX_S3_VOLUME_PORT", 9380),
+    "filer": ("JUKEBOX_S3_FILER_PORT", 9888),
+}
 
 
 @dataclass(frozen=True)
@@ -66,13 +87,13 @@ class LocalPorts:
 
     @classmethod
     def from_env(cls) -> LocalPorts:
-        return cls(
-            s3=_port("JUKEBOX_S3_PORT", 9000),
-            registry=_port("JUKEBOX_REGISTRY_PORT", 8080),
-            master=_port("JUKEBOX_S3_MASTER_PORT", 9333),
-            volume=_port("JUKEBOX_S3_VOLUME_PORT", 9380),
-            filer=_port("JUKEBOX_S3_FILER_PORT", 9888),
-        )
+        ports = {field: _port(name, default) for field, (name, default) in PORT_VARIABLES.items()}
+        return cls(**ports)
+
+
+def registry_auth_requested() -> bool:
+    """True when JUKEBOX_REGISTRY_AUTH asks for a registry that requires a bearer token."""
+    return os.environ.get(REGISTRY_AUTH_VARIABLE, "").strip().lower() in {"1", "true", "yes", "on"}
 
 
 def require(names: tuple[str, ...] | list[str]) -> dict[str, str]:

@@ -26,6 +26,7 @@ S3_VARIABLES = (
 )
 REGISTRY_URL_VARIABLE = "MODEL_REGISTRY_URL"
 REGISTRY_TOKEN_VARIABLE = "MODEL_REGISTRY_TOKEN"
+REGISTRY_VARIABLES = (REGISTRY_URL_VARIABLE,)
 
 BUCKETS = ("models", "pipeline", "data")
 DEFAULT_BUCKET = "models"
@@ -96,15 +97,23 @@ def registry_auth_requested() -> bool:
     return os.environ.get(REGISTRY_AUTH_VARIABLE, "").strip().lower() in {"1", "true", "yes", "on"}
 
 
+# Where each group of variables comes from, for the message when some are missing.
+_ORIGINS = {
+    "AWS_": "In an OpenShift AI workbench they come from the data connection attached to the "
+    "workbench.",
+    "MODEL_REGISTRY_": "In OpenShift AI, ask your instructor for the Model Registry's REST "
+    "address (https://<registry>-rest.<apps domain>) and set it, e.g. with `%env` in a cell.",
+}
+
+
 def require(names: tuple[str, ...] | list[str]) -> dict[str, str]:
     """Return the named environment variables, or raise one error listing every missing one."""
     missing = [name for name in names if not os.environ.get(name)]
     if missing:
+        origins = [text for prefix, text in _ORIGINS.items() if any(n.startswith(prefix) for n in missing)]
         raise MissingSettingsError(
-            "Missing environment variables: "
-            + ", ".join(missing)
-            + ". In an OpenShift AI workbench they come from the data connection attached to "
-            "the workbench; on a laptop run `eval \"$(make -s env)\"` (or start JupyterLab "
-            "with `make lab`)."
+            f"Missing environment variables: {', '.join(missing)}. {' '.join(origins)} "
+            "On a laptop, start JupyterLab with `make lab`, which sets them, or run "
+            "`eval \"$(make -s env)\"` before starting it."
         )
     return {name: os.environ[name] for name in names}

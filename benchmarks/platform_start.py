@@ -1,0 +1,121 @@
+"""Start time and memory of the local platform (SeaweedFS S3 server + Model Registry).
+
+Starts the platform N times from stopped, in a temporary state dir on free ports (the first
+start on a fresh state dir, the others warm, with the data of the previous ones), and times
+`platform.start()` until both services answer and the buckets exist. After each start it
+reads the resident memory (VmRSS) of each service and times the first small upload, then
+stops the platform. Prints each run and the medians. Target: median start < 15 s.
+
+    python benchmarks/platform_start.py [--runs 5] [--json results.json]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import socket
+import statistics
+import tempfile
+import time
+from pathlib import Path
+
+import boto3
+
+from jukebox_workshop import platform
+from jukebox_workshop.s3_server import GRPC_OFFSET
+from jukebox_workshop.settings import PORT_VARIABLES
+
+TARGET_SECONDS = 15
+MIB = 1024 * 1024
+
+
+def free_port_pair(taken: set[int]) -> int:
+    """A free port whose gRPC twin (+10000) is free too, below Linux's outgoing port range."""
+    for port in range(12000 + os.getpid() % 9000, 22000):
+        if port in taken:
+            continue
+        try:
+            for candidate in (port, port + GRPC_OFFSET):
+                with socket.socket() as probe:
+                    probe.bind(("127.0.0.1", candidate))
+        except OSError:
+            continue
+        taken.add(port)
+        return port
+    raise SystemExit("no free ports between 12000 and 22000")
+
+
+def first_upload_seconds(environment: dict[str, str]) -> float:
+    s3 = boto3.client(
+        "s3",
+        endpoint_url=environment["AWS_S3_ENDPOINT"],
+        region_name=environment["AWS_DEFAULT_REGION"],
+        aws_access_key_id=environment["AWS_ACCESS_KEY_ID"],
+        aws_secret_access_key=environment["AWS_SECRET_ACCESS_KEY"],
+    )
+    started = time.perf_counter()
+    s3.put_object(Bucket="models", Key=f"benchmark/{time.time_ns()}", Body=b"x" * 1024)
+    return time.perf_counter() - started
+
+
+def run_once() -> dict[str, float]:
+    started = time.perf_counter()
+    platform.start()
+    start_seconds = time.perf_counter() - started
+    memory = {f"{s.name}_rss_mib": (s.rss_bytes or 0) / MIB for s in platform.status()}
+    upload_seconds = first_upload_seconds(platform.environment())
+    started = time.perf_counter()
+    platform.stop()
+    stop_seconds = time.perf_counter() - started
+    return {
+        "start_seconds": start_seconds,
+        "first_upload_seconds": upload_seconds,
+        "stop_seconds": stop_seconds,
+        **memory,
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--json", type=Path, help="also write the results to this file")
+    args = parser.parse_args()
+
+    taken: set[int] = set()
+    with tempfile.TemporaryDirectory(prefix="jukebox-benchmark-") as state:
+        os.environ["JUKEBOX_STATE_DIR"] = state
+        os.environ.pop("JUKEBOX_REGISTRY_AUTH", None)
+        for variable, _ in PORT_VARIABLES.values():
+            os.environ[variable] = str(free_port_pair(taken))
+        runs = []
+        try:
+            for number in range(1, args.runs + 1):
+                run = run_once()
+                runs.append(run)
+                kind = "fresh" if number == 1 else "warm"
+                print(
+                    f"run {number} ({kind}): start {run['start_seconds']:5.2f} s, "
+                    f"S3 {run['s3_rss_mib']:4.0f} MiB, "
+                    f"registry {run['registry_rss_mib']:4.0f} MiB, "
+                    f"first upload {run['first_upload_seconds'] * 1000:4.0f} ms, "
+                    f"stop {run['stop_seconds']:4.1f} s",
+                    flush=True,
+                )
+        finally:
+            platform.stop()
+
+    medians = {key: statistics.median(run[key] for run in runs) for key in runs[0]}
+    met = "met" if medians["start_seconds"] < TARGET_SECONDS else "MISSED"
+    print(
+        f"median of {len(runs)}: start {medians['start_seconds']:.2f} s "
+        f"(target < {TARGET_SECONDS} s: {met}); resident memory: "
+        f"S3 server {medians['s3_rss_mib']:.0f} MiB, "
+        f"Model Registry {medians['registry_rss_mib']:.0f} MiB"
+    )
+    if args.json:
+        args.json.write_text(json.dumps({"runs": runs, "median": medians}, indent=2) + "\n")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,199 @@
+"""The `jukebox` command: the local platform, the dataset, and the whole workshop in one go.
+
+    jukebox up [--registry-token]     start S3 and the Model Registry on 127.0.0.1
+    jukebox status                    what runs where, with pid and memory
+    eval "$(jukebox env)"             set the variables the notebooks read
+    jukebox down                      stop what `jukebox up` started
+    jukebox data generate|convert|validate
+    jukebox workshop                  run every notebook on the local platform
+
+Expected failures (a busy port, a missing setting, bad data) print their message on stderr
+and exit with status 1, without a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import shlex
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+from . import platform
+from .settings import MissingSettingsError, data_dir, state_dir
+
+MIB = 1024 * 1024
+
+
+def _up(args: argparse.Namespace) -> int:
+    started = platform.start(
+        timeout=args.timeout, registry_token=True if args.registry_token else None
+    )
+    for service in platform.status():
+        how = "started" if service.name in started else "already running"
+        print(f"{service.title:<16} {service.url:<24} {how} (pid {service.pid})")
+    if platform.token_file().is_file():
+        print("The Model Registry requires a bearer token (MODEL_REGISTRY_TOKEN in `jukebox env`).")
+    print(f"State, credentials and logs: {state_dir()}")
+    print('Settings for the notebooks: eval "$(make -s env)"; stop with `make down`.')
+    return 0
+
+
+def _down(args: argparse.Namespace) -> int:
+    stopped = platform.stop()
+    if stopped:
+        print("Stopped the " + " and the ".join(platform.TITLES[name] for name in stopped) + ".")
+    else:
+        print("Nothing to stop: the local platform is not running.")
+    return 0
+
+
+def _status(args: argparse.Namespace) -> int:
+    print(f"Local platform (state in {state_dir()})")
+    for service in platform.status():
+        if service.running:
+            state = "running" if service.answering else "running, not answering"
+            pid = f"pid {service.pid}"
+        else:
+            state, pid = "stopped", ""
+        memory = f"{service.rss_bytes / MIB:.0f} MiB" if service.rss_bytes else ""
+        print(f"  {service.title:<16} {state:<8} {pid:<10} {service.url:<24} {memory}".rstrip())
+    print(f"Logs: {state_dir() / 'logs'}")
+    return 0
+
+
+def _env(args: argparse.Namespace) -> int:
+    variables = platform.environment()
+    for name, value in variables.items():
+        print(f"export {name}={shlex.quote(value)}")
+    if not platform.is_running():
+        print("The local platform is not running: `make up` starts it.", file=sys.stderr)
+    return 0
+
+
+def _data_generate(args: argparse.Namespace) -> int:
+    from .dataset import generate
+
+    out = Path(args.out) if args.out else data_dir()
+    report = generate(out, seed=args.seed) if args.seed is not None else generate(out)
+    counts = report.get("counts", {}) if isinstance(report, dict) else {}
+    detail = (
+        f" ({counts['songs']:,} songs, {counts['ranking_rows']:,} chart rows)" if counts else ""
+    )
+    print(f"Wrote the dataset to {out}{detail}.")
+    return 0
+
+
+def _data_convert(args: argparse.Namespace) -> int:
+    from .dataset import convert
+
+    out = Path(args.out) if args.out else data_dir()
+    convert(Path(args.csv), out, overwrite=args.overwrite)
+    print(f"Converted {args.csv} into {out}.")
+    return 0
+
+
+def _data_validate(args: argparse.Namespace) -> int:
+    from .dataset import validate_dataset
+
+    folder = Path(args.data_dir) if args.data_dir else data_dir()
+    properties, rankings = validate_dataset(folder)
+    print(f"{folder}: valid ({len(properties):,} songs, {len(rankings):,} chart rows).")
+    return 0
+
+
+def _workshop(args: argparse.Namespace) -> int:
+    from .workshop import main as run_workshop
+
+    return run_workshop()
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="jukebox", description="The Jukebox workshop: local platform, dataset and notebooks."
+    )
+    commands = parser.add_subparsers(
+        dest="command", required=True, metavar="{up,down,status,env,data,workshop}"
+    )
+
+    def command(
+        name: str, handler: Callable[[argparse.Namespace], int], help: str
+    ) -> argparse.ArgumentParser:
+        sub = commands.add_parser(name, help=help, description=help)
+        sub.set_defaults(handler=handler)
+        return sub
+
+    up = command("up", _up, "start the local S3 server and Model Registry on 127.0.0.1")
+    up.add_argument(
+        "--registry-token",
+        action="store_true",
+        help="make the registry require a bearer token (also: JUKEBOX_REGISTRY_AUTH=1)",
+    )
+    up.add_argument(
+        "--timeout",
+        type=float,
+        default=platform.DEFAULT_TIMEOUT,
+        help="seconds to wait for both services to answer (default: %(default).0f)",
+    )
+    command("down", _down, "stop the services `jukebox up` started")
+    command("status", _status, "show each service: running or not, pid, URL, memory")
+    command("env", _env, 'print export lines for the notebooks: eval "$(jukebox env)"')
+
+    data = command("data", lambda args: 0, "generate, convert or validate the workshop dataset")
+    data_commands = data.add_subparsers(dest="data_command", required=True)
+    generate = data_commands.add_parser(
+        "generate", help="write a generated dataset (default: jukebox/data)"
+    )
+    generate.add_argument(
+        "--out", help="folder to write to (default: JUKEBOX_DATA_DIR or jukebox/data)"
+    )
+    generate.add_argument("--seed", type=int, help="random seed (default: the shipped dataset's)")
+    generate.set_defaults(handler=_data_generate)
+    convert = data_commands.add_parser(
+        "convert", help="convert the real Kaggle CSV to the workshop's files"
+    )
+    convert.add_argument("csv", help="the downloaded CSV file")
+    convert.add_argument(
+        "--out", help="folder to write to (default: JUKEBOX_DATA_DIR or jukebox/data)"
+    )
+    convert.add_argument("--overwrite", action="store_true", help="replace existing files")
+    convert.set_defaults(handler=_data_convert)
+    validate = data_commands.add_parser("validate", help="check the dataset files")
+    validate.add_argument(
+        "data_dir", nargs="?", help="folder to check (default: JUKEBOX_DATA_DIR or jukebox/data)"
+    )
+    validate.set_defaults(handler=_data_validate)
+
+    command("workshop", _workshop, "run every notebook in order on the local platform")
+    return parser
+
+
+def _expected_errors() -> tuple[type[BaseException], ...]:
+    """Errors whose message tells the user what to do. The optional ones are only known once
+    their module was imported, which is also the only way they can have been raised."""
+    errors: list[type[BaseException]] = [MissingSettingsError, platform.PlatformError]
+    for module, name in (
+        ("jukebox_workshop.dataset.errors", "DatasetError"),
+        ("jukebox_workshop.errors", "WorkshopError"),
+    ):
+        if module in sys.modules:
+            errors.append(getattr(sys.modules[module], name))
+    return tuple(errors)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return args.handler(args)
+    except KeyboardInterrupt:
+        print("jukebox: interrupted", file=sys.stderr)
+        return 130
+    except Exception as error:
+        if isinstance(error, _expected_errors()):
+            print(f"jukebox {args.command}: {error}", file=sys.stderr)
+            return 1
+        raise
+
+
+if __name__ == "__main__":
+    sys.exit(main())

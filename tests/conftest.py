@@ -1,0 +1,26 @@
+"""Fixtures shared by the test folders: a real local platform on free ports."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from local_platform import UNSET, platform_settings
+
+from jukebox_workshop import platform
+
+
+@pytest.fixture(scope="module")
+def running_platform(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]]:
+    """One platform shared by a module's tests (each start costs seconds): its environment()."""
+    settings = platform_settings(tmp_path_factory.mktemp("platform") / "state")
+    with pytest.MonkeyPatch.context() as patch:
+        for name, value in settings.items():
+            patch.setenv(name, value)
+        for name in UNSET:
+            patch.delenv(name, raising=False)
+        assert platform.start() == ["s3", "registry"]
+        try:
+            yield platform.environment()
+        finally:
+            platform.stop(grace=1)

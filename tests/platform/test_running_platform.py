@@ -1,0 +1,154 @@
+"""A started platform: both services answer, S3 wants the generated keys; `env` and `status`."""
+
+from __future__ import annotations
+
+import shlex
+import stat
+import uuid
+
+import boto3
+import httpx
+import psutil
+import pytest
+from botocore import UNSIGNED
+from botocore.config import Config
+from botocore.exceptions import ClientError
+from local_platform import jukebox
+
+from jukebox_workshop import platform
+from jukebox_workshop.settings import BUCKETS, S3_VARIABLES, state_dir
+
+pytestmark = [pytest.mark.platform, pytest.mark.slow]
+
+
+def s3_client(environment: dict[str, str], **credentials: str):
+    keys = credentials or {
+        "aws_access_key_id": environment["AWS_ACCESS_KEY_ID"],
+        "aws_secret_access_key": environment["AWS_SECRET_ACCESS_KEY"],
+    }
+    return boto3.client(
+        "s3",
+        endpoint_url=environment["AWS_S3_ENDPOINT"],
+        region_name=environment["AWS_DEFAULT_REGION"],
+        **keys,
+    )
+
+
+def test_both_services_answer(running_platform: dict[str, str]) -> None:
+    assert platform.is_running()
+    assert httpx.get(f"{running_platform['MODEL_REGISTRY_URL']}/healthz").status_code == 200
+    assert s3_client(running_platform).list_buckets()["ResponseMetadata"]["HTTPStatusCode"] == 200
+
+
+def test_buckets_exist(running_platform: dict[str, str]) -> None:
+    names = {bucket["Name"] for bucket in s3_client(running_platform).list_buckets()["Buckets"]}
+    assert set(BUCKETS) <= names
+
+
+@pytest.mark.parametrize("bucket", BUCKETS)
+def test_put_and_get_with_the_generated_keys(running_platform: dict[str, str], bucket: str) -> None:
+    s3 = s3_client(running_platform)
+    key = f"tests/{uuid.uuid4().hex}.txt"
+    s3.put_object(Bucket=bucket, Key=key, Body=b"la la la")
+    assert s3.get_object(Bucket=bucket, Key=key)["Body"].read() == b"la la la"
+
+
+def test_anonymous_requests_are_refused(running_platform: dict[str, str]) -> None:
+    anonymous = boto3.client(
+        "s3",
+        endpoint_url=running_platform["AWS_S3_ENDPOINT"],
+        region_name="us-east-1",
+        config=Config(signature_version=UNSIGNED),
+    )
+    for request in (
+        anonymous.list_buckets,
+        lambda: anonymous.get_object(Bucket="models", Key="anything"),
+        lambda: anonymous.put_object(Bucket="models", Key="anonymous.txt", Body=b"x"),
+    ):
+        with pytest.raises(ClientError) as refused:
+            request()
+        assert refused.value.response["Error"]["Code"] == "AccessDenied"
+
+
+def test_wrong_keys_are_refused(running_platform: dict[str, str]) -> None:
+    wrong_secret = s3_client(
+        running_platform,
+        aws_access_key_id=running_platform["AWS_ACCESS_KEY_ID"],
+        aws_secret_access_key="wrong",
+    )
+    unknown_key = s3_client(
+        running_platform, aws_access_key_id="JUKEBOXUNKNOWNKEY000", aws_secret_access_key="x" * 40
+    )
+    for client, code in (
+        (wrong_secret, "SignatureDoesNotMatch"),
+        (unknown_key, "InvalidAccessKeyId"),
+    ):
+        with pytest.raises(ClientError) as refused:
+            client.put_object(Bucket="models", Key="intruder.txt", Body=b"x")
+        assert refused.value.response["Error"]["Code"] == code
+
+
+def test_credentials_are_private_files(running_platform: dict[str, str]) -> None:
+    for name in ("s3-access-key", "s3-secret-key"):
+        mode = (state_dir() / name).stat().st_mode
+        assert stat.S_IMODE(mode) == 0o600, name
+    assert running_platform["AWS_SECRET_ACCESS_KEY"] in (state_dir() / "s3-secret-key").read_text()
+
+
+def test_services_listen_on_loopback_only(running_platform: dict[str, str]) -> None:
+    for service in platform.status():
+        assert service.pid is not None
+        addresses = {
+            connection.laddr.ip
+            for connection in psutil.Process(service.pid).net_connections(kind="inet")
+            if connection.status == psutil.CONN_LISTEN
+        }
+        assert addresses == {"127.0.0.1"}, service.title
+
+
+def test_env_prints_every_variable_shell_quoted(running_platform: dict[str, str]) -> None:
+    result = jukebox("env")
+    assert result.returncode == 0, result.stderr
+    exported = {}
+    for line in result.stdout.splitlines():
+        words = shlex.split(line)
+        assert words[0] == "export" and len(words) == 2, line
+        name, value = words[1].split("=", 1)
+        exported[name] = value
+    assert set(exported) == {*S3_VARIABLES, "MODEL_REGISTRY_URL"}
+    assert exported == running_platform
+    assert exported["AWS_S3_ENDPOINT"] == f"http://127.0.0.1:{platform.LocalPorts.from_env().s3}"
+    assert (
+        exported["MODEL_REGISTRY_URL"]
+        == f"http://127.0.0.1:{platform.LocalPorts.from_env().registry}"
+    )
+    assert exported["AWS_DEFAULT_REGION"] and exported["AWS_S3_BUCKET"] == "models"
+    assert result.stderr == ""
+
+
+def test_status_shows_pid_url_and_memory(running_platform: dict[str, str]) -> None:
+    result = jukebox("status")
+    assert result.returncode == 0, result.stderr
+    for service in platform.status():
+        assert service.running and service.answering
+        assert service.rss_bytes and service.rss_bytes > 10 * 1024 * 1024
+        line = next(line for line in result.stdout.splitlines() if service.title in line)
+        assert "running" in line and f"pid {service.pid}" in line and service.url in line
+        assert "MiB" in line
+    assert str(state_dir()) in result.stdout
+    assert running_platform["AWS_SECRET_ACCESS_KEY"] not in result.stdout
+
+
+def test_up_again_starts_nothing(running_platform: dict[str, str]) -> None:
+    before = {service.name: service.pid for service in platform.status()}
+    result = jukebox("up")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.count("already running") == 2
+    assert running_platform["AWS_SECRET_ACCESS_KEY"] not in result.stdout + result.stderr
+    assert {service.name: service.pid for service in platform.status()} == before
+
+
+def test_asking_for_a_token_while_running_without_one(running_platform: dict[str, str]) -> None:
+    with pytest.raises(platform.PlatformError, match="already running without a token"):
+        platform.start(registry_token=True)
+    assert platform.is_running()

@@ -1,0 +1,81 @@
+"""Settings come from the environment, and a missing one is named in the error."""
+
+from __future__ import annotations
+
+import pytest
+
+from jukebox_workshop import settings
+from jukebox_workshop.settings import (
+    PORT_VARIABLES,
+    S3_VARIABLES,
+    LocalPorts,
+    MissingSettingsError,
+    registry_auth_requested,
+    require,
+)
+
+
+def test_require_returns_the_values(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in S3_VARIABLES:
+        monkeypatch.setenv(name, f"value of {name}")
+    assert require(S3_VARIABLES) == {name: f"value of {name}" for name in S3_VARIABLES}
+
+
+def test_require_lists_every_missing_name(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("AWS_S3_ENDPOINT", "http://127.0.0.1:9000")
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "")  # empty counts as missing
+    for name in (
+        "AWS_SECRET_ACCESS_KEY",
+        "AWS_DEFAULT_REGION",
+        "AWS_S3_BUCKET",
+        "MODEL_REGISTRY_URL",
+    ):
+        monkeypatch.delenv(name, raising=False)
+    with pytest.raises(MissingSettingsError) as error:
+        require([*S3_VARIABLES, "MODEL_REGISTRY_URL"])
+    message = str(error.value)
+    missing = [
+        "AWS_ACCESS_KEY_ID",
+        "AWS_SECRET_ACCESS_KEY",
+        "AWS_DEFAULT_REGION",
+        "AWS_S3_BUCKET",
+        "MODEL_REGISTRY_URL",
+    ]
+    assert "Missing environment variables: " + ", ".join(missing) + "." in message
+    assert "AWS_S3_ENDPOINT" not in message
+    assert "make -s env" in message and "data connection" in message
+
+
+def test_ports_default_and_override(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name, _ in PORT_VARIABLES.values():
+        monkeypatch.delenv(name, raising=False)
+    assert LocalPorts.from_env() == LocalPorts(
+        s3=9000, registry=8080, master=9333, volume=9380, filer=9888
+    )
+    monkeypatch.setenv("JUKEBOX_S3_PORT", "9100")
+    monkeypatch.setenv("JUKEBOX_REGISTRY_PORT", "")  # empty means the default
+    assert (LocalPorts.from_env().s3, LocalPorts.from_env().registry) == (9100, 8080)
+
+
+@pytest.mark.parametrize("value", ["nine thousand", "0", "70000", "-1"])
+def test_a_port_that_is_not_a_port(monkeypatch: pytest.MonkeyPatch, value: str) -> None:
+    monkeypatch.setenv("JUKEBOX_S3_PORT", value)
+    with pytest.raises(
+        MissingSettingsError, match=f"JUKEBOX_S3_PORT='{value}' is not a port number."
+    ):
+        LocalPorts.from_env()
+
+
+def test_state_dir_default_and_override(monkeypatch: pytest.MonkeyPatch, tmp_path) -> None:
+    monkeypatch.delenv("JUKEBOX_STATE_DIR", raising=False)
+    assert settings.state_dir() == settings.REPO_ROOT / ".jukebox"
+    monkeypatch.setenv("JUKEBOX_STATE_DIR", str(tmp_path))
+    assert settings.state_dir() == tmp_path
+
+
+@pytest.mark.parametrize(
+    ("value", "wanted"), [("1", True), ("yes", True), ("0", False), ("", False)]
+)
+def test_registry_auth_variable(monkeypatch: pytest.MonkeyPatch, value: str, wanted: bool) -> None:
+    monkeypatch.setenv("JUKEBOX_REGISTRY_AUTH", value)
+    assert registry_auth_requested() is wanted

@@ -17,10 +17,9 @@ import argparse
 import shlex
 import sys
 from collections.abc import Callable
-from pathlib import Path
 
 from . import platform
-from .settings import MissingSettingsError, data_dir, state_dir
+from .settings import MissingSettingsError, state_dir
 
 MIB = 1024 * 1024
 
@@ -71,35 +70,10 @@ def _env(args: argparse.Namespace) -> int:
     return 0
 
 
-def _data_generate(args: argparse.Namespace) -> int:
-    from .dataset import generate
+def _data(args: argparse.Namespace) -> int:
+    from .dataset import main as dataset_main
 
-    out = Path(args.out) if args.out else data_dir()
-    report = generate(out, seed=args.seed) if args.seed is not None else generate(out)
-    counts = report.get("counts", {}) if isinstance(report, dict) else {}
-    detail = (
-        f" ({counts['songs']:,} songs, {counts['ranking_rows']:,} chart rows)" if counts else ""
-    )
-    print(f"Wrote the dataset to {out}{detail}.")
-    return 0
-
-
-def _data_convert(args: argparse.Namespace) -> int:
-    from .dataset import convert
-
-    out = Path(args.out) if args.out else data_dir()
-    convert(Path(args.csv), out, overwrite=args.overwrite)
-    print(f"Converted {args.csv} into {out}.")
-    return 0
-
-
-def _data_validate(args: argparse.Namespace) -> int:
-    from .dataset import validate_dataset
-
-    folder = Path(args.data_dir) if args.data_dir else data_dir()
-    properties, rankings = validate_dataset(folder)
-    print(f"{folder}: valid ({len(properties):,} songs, {len(rankings):,} chart rows).")
-    return 0
+    return dataset_main(args.arguments)
 
 
 def _workshop(args: argparse.Namespace) -> int:
@@ -139,30 +113,10 @@ def build_parser() -> argparse.ArgumentParser:
     command("status", _status, "show each service: running or not, pid, URL, memory")
     command("env", _env, 'print export lines for the notebooks: eval "$(jukebox env)"')
 
-    data = command("data", lambda args: 0, "generate, convert or validate the workshop dataset")
-    data_commands = data.add_subparsers(dest="data_command", required=True)
-    generate = data_commands.add_parser(
-        "generate", help="write a generated dataset (default: jukebox/data)"
+    data = command("data", _data, "generate, convert or validate the workshop dataset")
+    data.add_argument(
+        "arguments", nargs=argparse.REMAINDER, help="generate | convert CSV --out DIR | validate [DIR]"
     )
-    generate.add_argument(
-        "--out", help="folder to write to (default: JUKEBOX_DATA_DIR or jukebox/data)"
-    )
-    generate.add_argument("--seed", type=int, help="random seed (default: the shipped dataset's)")
-    generate.set_defaults(handler=_data_generate)
-    convert = data_commands.add_parser(
-        "convert", help="convert the real Kaggle CSV to the workshop's files"
-    )
-    convert.add_argument("csv", help="the downloaded CSV file")
-    convert.add_argument(
-        "--out", help="folder to write to (default: JUKEBOX_DATA_DIR or jukebox/data)"
-    )
-    convert.add_argument("--overwrite", action="store_true", help="replace existing files")
-    convert.set_defaults(handler=_data_convert)
-    validate = data_commands.add_parser("validate", help="check the dataset files")
-    validate.add_argument(
-        "data_dir", nargs="?", help="folder to check (default: JUKEBOX_DATA_DIR or jukebox/data)"
-    )
-    validate.set_defaults(handler=_data_validate)
 
     command("workshop", _workshop, "run every notebook in order on the local platform")
     return parser

@@ -22,6 +22,7 @@ from pathlib import Path
 import nbformat
 from nbclient import NotebookClient
 
+from jukebox_workshop.settings import NOTEBOOK_DIR
 from jukebox_workshop.workshop import notebooks
 
 RESULTS = Path(__file__).parent / "results" / "notebooks.json"
@@ -42,6 +43,25 @@ def measure(path: Path) -> tuple[float, float]:
     seconds = time.perf_counter() - started
     peak_kib = int(notebook.cells[-1].outputs[0]["text"].strip())
     return seconds, peak_kib / 1024
+
+
+def model_quality() -> dict[str, float] | None:
+    """The last evaluated run's test top-5 against the best achievable and the forest baseline."""
+    runs = NOTEBOOK_DIR / "output" / "runs"
+    if not (runs / "LATEST").exists():
+        return None
+    metrics_file = runs / (runs / "LATEST").read_text().strip() / "model" / "metrics.json"
+    if not metrics_file.exists():
+        return None
+    metrics = json.loads(metrics_file.read_text())
+    top5 = metrics["model"]["top5_accuracy"]
+    forest = metrics["baselines"]["random forest"]["top5_accuracy"]
+    quality = {"top5_accuracy": top5, "random_forest_top5_accuracy": forest,
+               "ratio_to_forest": round(top5 / forest, 3)}
+    if metrics.get("bayes"):
+        quality["bayes_top5_accuracy"] = metrics["bayes"]["top5"]
+        quality["share_of_bayes_top5"] = round(top5 / metrics["bayes"]["top5"], 3)
+    return quality
 
 
 def main() -> None:
@@ -72,9 +92,16 @@ def main() -> None:
               f"{results[path.name]['median_peak_mib']:6d} MiB peak  (median of {args.repeat})")
     total = sum(r["median_seconds"] for r in results.values())
     print(f"{'total':<22} {total:7.1f} s")
+    quality = model_quality()
+    if quality:
+        print(f"model quality (last run): test top-5 {quality['top5_accuracy']:.1%} = "
+              f"{quality['share_of_bayes_top5']:.0%} of the best achievable; random forest "
+              f"{quality['random_forest_top5_accuracy']:.1%} (ratio {quality['ratio_to_forest']:.2f})")
 
     recorded = json.loads(RESULTS.read_text()) if RESULTS.exists() else {}
     recorded.setdefault("notebooks", {}).update(results)
+    if quality:
+        recorded["model_quality"] = quality
     recorded["machine"] = {"cpus": os.cpu_count(), "python": platform.python_version()}
     recorded["measured_at"] = datetime.now(UTC).isoformat(timespec="seconds")
     RESULTS.parent.mkdir(exist_ok=True)

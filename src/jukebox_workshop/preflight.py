@@ -1,0 +1,241 @@
+"""Check, before the workshop, that a workbench (or a laptop) has what the six notebooks need.
+
+    python -m jukebox_workshop.preflight
+
+One line per check: `ok`, `warn` (works, but look at it), `skip` (an earlier check failed)
+or `FAIL` (with what to do).
+The exit status is 1 if any check failed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import socket
+import sys
+import warnings
+from collections.abc import Callable
+from dataclasses import dataclass
+from importlib.metadata import PackageNotFoundError, version
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from jukebox_workshop.errors import WorkshopError, client_api_prefix
+from jukebox_workshop.settings import (
+    REGISTRY_TOKEN_VARIABLE,
+    REGISTRY_URL_VARIABLE,
+    REPO_ROOT,
+    S3_VARIABLES,
+    MissingSettingsError,
+    data_dir,
+    require,
+)
+
+GIB = 1024**3
+MEMORY_WARNING = 3 * GIB
+DATASET_FILES = ("song_properties.parquet", "song_rankings.parquet")
+
+
+@dataclass(frozen=True)
+class Check:
+    name: str
+    status: str  # "ok", "warn", "skip" or "FAIL"
+    detail: str
+
+    def line(self) -> str:
+        return f"{self.status:<4}  {self.name:<16} {self.detail}"
+
+
+def check_python() -> Check:
+    found = ".".join(map(str, sys.version_info[:3]))
+    if sys.version_info < (3, 11):  # noqa: UP036 - an older workbench image may run it
+        return Check("python", "FAIL", f"Python {found}; the workshop needs 3.11 (pick a newer "
+                                       "workbench image, or set PYTHON=/path/to/python3.11 for make).")
+    if sys.version_info[:2] != (3, 11):
+        return Check("python", "warn", f"Python {found}; requirements.txt is pinned for 3.11.")
+    return Check("python", "ok", f"Python {found}")
+
+
+def check_packages(requirements: Path = REPO_ROOT / "requirements.txt") -> Check:
+    if not requirements.exists():
+        return Check("packages", "warn", f"{requirements} not found: versions not compared.")
+    wrong = []
+    for line in requirements.read_text().splitlines():
+        match = re.match(r"^([A-Za-z0-9_.-]+)(?:\[[^\]]*\])?==(\S+)", line.strip())
+        if not match:
+            continue
+        name, pinned = match.groups()
+        try:
+            installed = version(name)
+        except PackageNotFoundError:
+            installed = "missing"
+        if installed != pinned:
+            wrong.append(f"{name} {installed} (pinned {pinned})")
+    if wrong:
+        shown = ", ".join(wrong[:4]) + (f" and {len(wrong) - 4} more" if len(wrong) > 4 else "")
+        return Check("packages", "FAIL", f"{shown}. Run `pip install -r requirements.txt && "
+                                         "pip install --no-deps -e .` in the repository folder.")
+    return Check("packages", "ok", f"everything in requirements.txt at the pinned version "
+                                   f"(model-registry {version('model-registry')})")
+
+
+def check_dataset() -> Check:
+    folder = data_dir()
+    missing = [name for name in DATASET_FILES if not (folder / name).exists()]
+    if missing:
+        return Check("dataset", "FAIL", f"{', '.join(missing)} missing in {folder}. Check "
+                                        "JUKEBOX_DATA_DIR, or run `make data` to regenerate it.")
+    return Check("dataset", "ok", str(folder))
+
+
+def check_data_connection() -> Check:
+    try:
+        values = require(S3_VARIABLES)
+    except MissingSettingsError as error:
+        return Check("data connection", "FAIL", str(error))
+    return Check("data connection", "ok", f"endpoint {values['AWS_S3_ENDPOINT']}, bucket "
+                                          f"{values['AWS_S3_BUCKET']}, region "
+                                          f"{values['AWS_DEFAULT_REGION']}")
+
+
+def s3_client(values: dict[str, str]):
+    """A boto3 client configured like notebook 5's."""
+    import boto3
+    from botocore.config import Config
+
+    return boto3.client(
+        "s3",
+        endpoint_url=values["AWS_S3_ENDPOINT"],
+        aws_access_key_id=values["AWS_ACCESS_KEY_ID"],
+        aws_secret_access_key=values["AWS_SECRET_ACCESS_KEY"],
+        region_name=values["AWS_DEFAULT_REGION"],
+        config=Config(s3={"addressing_style": "path"}, request_checksum_calculation="when_required",
+                      response_checksum_validation="when_required", connect_timeout=5,
+                      read_timeout=20, retries={"max_attempts": 2}),
+    )
+
+
+def check_s3() -> list[Check]:
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    from jukebox_workshop.errors import explain_s3_errors
+
+    try:
+        values = require(S3_VARIABLES)
+    except MissingSettingsError:
+        return [Check("s3 bucket", "skip", "set the data-connection variables first.")]
+    endpoint, bucket = values["AWS_S3_ENDPOINT"], values["AWS_S3_BUCKET"]
+    s3 = s3_client(values)
+    try:
+        with explain_s3_errors(endpoint, bucket):
+            s3.head_bucket(Bucket=bucket)
+    except WorkshopError as error:
+        return [Check("s3 bucket", "FAIL", str(error))]
+    except (BotoCoreError, ClientError) as error:
+        return [Check("s3 bucket", "FAIL", f"{type(error).__name__}: {error}")]
+    checks = [Check("s3 bucket", "ok", f"s3://{bucket} at {endpoint} answers with these keys")]
+    if bucket != "models":
+        checks.append(Check("s3 bucket", "warn", f"the bucket is '{bucket}'; the guide and the "
+                                                 "instructor's setup expect 'models'."))
+    try:
+        names = {item["Name"] for item in s3.list_buckets().get("Buckets", [])}
+    except (BotoCoreError, ClientError):
+        return [*checks, Check("s3 pipeline", "ok", "skipped: these keys may not list buckets.")]
+    if "pipeline" in names:
+        checks.append(Check("s3 pipeline", "ok", "the 'pipeline' bucket exists"))
+    else:
+        checks.append(Check("s3 pipeline", "warn", "no 'pipeline' bucket: the notebooks do not "
+                                                   "need it, a pipeline server does."))
+    return checks
+
+
+def check_registry() -> Check:
+    from model_registry import ModelRegistry
+    from model_registry.exceptions import StoreError
+
+    from jukebox_workshop.errors import explain_registry_errors
+
+    address = os.environ.get(REGISTRY_URL_VARIABLE)
+    if not address:
+        return Check("model registry", "FAIL", f"{REGISTRY_URL_VARIABLE} is not set. In OpenShift "
+                                               "AI: the registry's REST route, e.g. "
+                                               "https://<registry>-rest.<apps domain>. "
+                                               "Locally: `eval \"$(make -s env)\"`.")
+    url = urlsplit(address)
+    secure = url.scheme == "https"
+    port = url.port or (443 if secure else 80)
+    try:
+        socket.create_connection((url.hostname or "", port), timeout=5).close()
+    except OSError as error:
+        return Check("model registry", "FAIL", f"Cannot reach {url.hostname}:{port} ({error}). "
+                                               f"Check {REGISTRY_URL_VARIABLE} (scheme, host, port).")
+    try:
+        with warnings.catch_warnings(), explain_registry_errors(address):
+            warnings.simplefilter("ignore")
+            ModelRegistry(f"{url.scheme}://{url.hostname}", port, author="preflight",
+                          is_secure=secure, user_token=os.environ.get(REGISTRY_TOKEN_VARIABLE))
+    except WorkshopError as error:
+        return Check("model registry", "FAIL", str(error))
+    except StoreError as error:
+        return Check("model registry", "FAIL", f"{error}: set {REGISTRY_TOKEN_VARIABLE} (for "
+                                               "example to the output of `oc whoami -t`).")
+    return Check("model registry", "ok", f"{address} answers {client_api_prefix()} "
+                                         f"(model-registry {version('model-registry')})")
+
+
+def _read_int(path: str) -> int | None:
+    try:
+        text = Path(path).read_text().strip()
+    except OSError:
+        return None
+    return int(text) if text.isdigit() else None
+
+
+def available_memory() -> tuple[int, int | None]:
+    """Bytes available to this process, and the container's memory limit if it has one."""
+    meminfo = Path("/proc/meminfo").read_text()
+    available = int(re.search(r"MemAvailable:\s+(\d+) kB", meminfo).group(1)) * 1024
+    for limit_file, usage_file in (
+        ("/sys/fs/cgroup/memory.max", "/sys/fs/cgroup/memory.current"),
+        ("/sys/fs/cgroup/memory/memory.limit_in_bytes", "/sys/fs/cgroup/memory/memory.usage_in_bytes"),
+    ):
+        limit = _read_int(limit_file)
+        if limit and limit < available * 64:  # cgroup v1 reports "no limit" as a huge number
+            return min(available, limit - (_read_int(usage_file) or 0)), limit
+    return available, None
+
+
+def check_memory() -> Check:
+    try:
+        available, limit = available_memory()
+    except (OSError, AttributeError):
+        return Check("memory", "warn", "could not read /proc/meminfo: check the workbench size.")
+    text = f"{available / GIB:.1f} GiB available" + (f" (limit {limit / GIB:.1f} GiB)" if limit else "")
+    if available < MEMORY_WARNING:
+        return Check("memory", "warn", f"{text}; under 3 GiB the training kernel may die. Stop other "
+                                       "kernels, or pick a larger workbench size.")
+    return Check("memory", "ok", text)
+
+
+CHECKS: tuple[Callable[[], Check | list[Check]], ...] = (
+    check_python, check_packages, check_dataset, check_memory,
+    check_data_connection, check_s3, check_registry,
+)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.parse_args(argv)
+    failed = 0
+    for check in CHECKS:
+        outcome = check()
+        for result in outcome if isinstance(outcome, list) else [outcome]:
+            print(result.line(), flush=True)
+            failed += result.status == "FAIL"
+    print(f"\n{failed} check(s) failed." if failed else "\nReady for the workshop.")
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,120 @@
+"""The pre-flight script the guide tells instructors to run: its lines and its exit status."""
+
+from __future__ import annotations
+
+import re
+import socket
+
+import pytest
+
+from jukebox_workshop import preflight
+from jukebox_workshop.settings import REGISTRY_URL_VARIABLE, S3_VARIABLES, LocalPorts
+
+
+@pytest.fixture
+def dataset(tmp_path, monkeypatch):
+    """A data folder with both file names, so that these tests do not depend on jukebox/data."""
+    for name in preflight.DATASET_FILES:
+        (tmp_path / name).write_bytes(b"")
+    monkeypatch.setenv("JUKEBOX_DATA_DIR", str(tmp_path))
+
+
+@pytest.fixture
+def platform_env(local_platform, monkeypatch, dataset):
+    for name, value in local_platform.items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.delenv("MODEL_REGISTRY_TOKEN", raising=False)
+    return local_platform
+
+
+def run(capsys) -> tuple[int, dict[str, str]]:
+    """Exit status, and "status detail" of each check by name (its first line)."""
+    status = preflight.main([])
+    lines = {}
+    for line in capsys.readouterr().out.splitlines():
+        match = re.match(r"^(ok|warn|skip|FAIL)\s+(.{16}) (.*)$", line)
+        if match:
+            lines.setdefault(match.group(2).strip(), f"{match.group(1)} {match.group(3)}")
+    return status, lines
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def test_missing_settings_fail_with_what_to_do(monkeypatch, capsys, dataset):
+    for name in (*S3_VARIABLES, REGISTRY_URL_VARIABLE):
+        monkeypatch.delenv(name, raising=False)
+    status, lines = run(capsys)
+    assert status == 1
+    assert lines["data connection"].startswith("FAIL Missing environment variables: AWS_S3_ENDPOINT")
+    assert "data connection attached to the workbench" in lines["data connection"]
+    assert lines["s3 bucket"].startswith("skip")
+    assert lines["model registry"].startswith("FAIL MODEL_REGISTRY_URL is not set")
+    assert lines["python"].startswith("ok")
+    assert lines["dataset"].startswith("ok")
+
+
+def test_empty_region_counts_as_missing(monkeypatch, capsys, dataset):
+    for name in S3_VARIABLES:
+        monkeypatch.setenv(name, "x")
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "")
+    check = preflight.check_data_connection()
+    assert check.status == "FAIL" and "AWS_DEFAULT_REGION" in check.detail
+
+
+def test_missing_dataset_fails(monkeypatch, tmp_path):
+    monkeypatch.setenv("JUKEBOX_DATA_DIR", str(tmp_path))
+    check = preflight.check_dataset()
+    assert check.status == "FAIL" and "make data" in check.detail
+
+
+def test_memory_is_reported_in_gib():
+    check = preflight.check_memory()
+    assert check.status in {"ok", "warn"} and "GiB available" in check.detail
+
+
+def test_unreachable_registry(monkeypatch):
+    monkeypatch.setenv(REGISTRY_URL_VARIABLE, f"http://127.0.0.1:{free_port()}")
+    check = preflight.check_registry()
+    assert check.status == "FAIL" and check.detail.startswith("Cannot reach 127.0.0.1:")
+
+
+@pytest.mark.platform
+def test_everything_passes_on_the_local_platform(platform_env, capsys):
+    status, lines = run(capsys)
+    assert status == 0, lines
+    assert lines["s3 bucket"] == f"ok s3://models at {platform_env['AWS_S3_ENDPOINT']} answers with these keys"
+    assert lines["s3 pipeline"] == "ok the 'pipeline' bucket exists"
+    assert lines["model registry"].startswith("ok ")
+    assert "/api/model_registry/v1alpha3/" in lines["model registry"]
+
+
+@pytest.mark.platform
+def test_wrong_secret_key(platform_env, monkeypatch):
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "not-the-secret")
+    check = preflight.check_s3()[0]
+    assert check.status == "FAIL" and "refused the credentials" in check.detail
+
+
+@pytest.mark.platform
+def test_missing_bucket(platform_env, monkeypatch):
+    monkeypatch.setenv("AWS_S3_BUCKET", "no-such-bucket")
+    check = preflight.check_s3()[0]
+    assert check.status == "FAIL" and "The bucket 'no-such-bucket' does not exist" in check.detail
+
+
+@pytest.mark.platform
+def test_s3_down(platform_env, monkeypatch):
+    monkeypatch.setenv("AWS_S3_ENDPOINT", f"http://127.0.0.1:{free_port()}")
+    check = preflight.check_s3()[0]
+    assert check.status == "FAIL" and check.detail.startswith("Cannot reach the S3 server")
+
+
+@pytest.mark.platform
+def test_something_that_is_not_a_registry(platform_env, monkeypatch):
+    monkeypatch.setenv(REGISTRY_URL_VARIABLE, f"http://127.0.0.1:{LocalPorts.from_env().filer}")
+    check = preflight.check_registry()
+    assert check.status == "FAIL" and "answered 404 for /api/model_registry/v1alpha3/" in check.detail

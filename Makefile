@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 RUNTIME := $(VENV)/.runtime-installed
 DEV := $(VENV)/.dev-installed
 
-.PHONY: help install workshop test lab up down status env data benchmark screenshots lint clean
+.PHONY: help install workshop test lab up down status env data preflight benchmark images lint clean
 
 help:
 	@echo "make workshop   run every notebook in order on the local platform, then print a summary"
@@ -15,7 +15,9 @@ help:
 	@echo "make up | status | down   start, show, stop the local platform (S3 + Model Registry)"
 	@echo "make -s env     print the export lines the notebooks read"
 	@echo "make data       regenerate the shipped dataset in jukebox/data/"
+	@echo "make preflight  check settings, S3, the registry and memory (run it in a workbench too)"
 	@echo "make benchmark  measure notebook times and memory, platform start and registry latency"
+	@echo "make images     regenerate the diagrams, plots and screenshots in images/"
 
 $(RUNTIME): requirements.txt pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || \
@@ -39,7 +41,7 @@ test: $(DEV)
 
 lab: $(RUNTIME)
 	$(BIN)/jukebox up
-	source <($(BIN)/jukebox env) && cd jukebox && ../$(BIN)/jupyter lab
+	source <($(BIN)/jukebox env) && cd jukebox && ../$(BIN)/jupyter lab $(if $(filter 0,$(shell id -u)),--allow-root)
 
 up: $(RUNTIME)
 	$(BIN)/jukebox up
@@ -56,11 +58,17 @@ env: $(RUNTIME)
 data: $(RUNTIME)
 	$(BIN)/jukebox data generate
 
+preflight: $(RUNTIME)
+	source <($(BIN)/jukebox env 2>/dev/null); $(BIN)/jukebox preflight
+
 benchmark: $(DEV)
 	$(BIN)/python benchmarks/run_all.py
 
+images: $(DEV)
+	$(BIN)/python images/make_images.py
+
 lint: $(DEV)
-	$(BIN)/ruff check src tests benchmarks jukebox
+	$(BIN)/ruff check src tests benchmarks images jukebox
 
 clean:
 	rm -rf build jukebox/output

@@ -76,6 +76,12 @@ def _data(args: argparse.Namespace) -> int:
     return dataset_main(args.arguments)
 
 
+def _preflight(args: argparse.Namespace) -> int:
+    from .preflight import main as run_preflight
+
+    return run_preflight([])
+
+
 def _workshop(args: argparse.Namespace) -> int:
     from .workshop import main as run_workshop
 
@@ -87,7 +93,7 @@ def build_parser() -> argparse.ArgumentParser:
         prog="jukebox", description="The Jukebox workshop: local platform, dataset and notebooks."
     )
     commands = parser.add_subparsers(
-        dest="command", required=True, metavar="{up,down,status,env,data,workshop}"
+        dest="command", required=True, metavar="{up,down,status,env,data,workshop,preflight}"
     )
 
     def command(
@@ -119,6 +125,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
 
     command("workshop", _workshop, "run every notebook in order on the local platform")
+    command(
+        "preflight", _preflight, "check settings, S3, the registry and memory before the workshop"
+    )
     return parser
 
 

@@ -34,7 +34,7 @@ from .schema import (
 )
 
 DEFAULT_SEED = 2025
-DEFAULT_N_DAYS = 90
+DEFAULT_N_DAYS = 120
 DEFAULT_START_DATE = "2024-04-01"
 DEFAULT_TASTE_STRENGTH = 1.6
 MIN_DAYS = 8  # weekly movements need a week of history

@@ -1,0 +1,33 @@
+"""`make benchmark`: every benchmark in turn, each printing its own figures.
+
+Notebook figures are recorded in benchmarks/results/notebooks.json (the guide quotes them);
+platform start figures in benchmarks/results/platform.json.
+"""
+
+import subprocess
+import sys
+from pathlib import Path
+
+HERE = Path(__file__).parent
+RUNS = [
+    ["notebooks.py", "--repeat", "3", "--only", "01", "02", "03", "04"],
+    ["notebooks.py", "--repeat", "1", "--only", "05", "06"],
+    ["platform_start.py", "--runs", "5", "--json", str(HERE / "results" / "platform.json")],
+    ["registry_latency.py"],
+    ["dataset_difficulty.py", "--check"],
+]
+
+
+def main() -> int:
+    failed = []
+    for script, *arguments in RUNS:
+        print(f"\n== {script} {' '.join(arguments)}", flush=True)
+        if subprocess.run([sys.executable, str(HERE / script), *arguments]).returncode:
+            failed.append(script)
+    if failed:
+        print(f"\nFailed: {', '.join(failed)}", file=sys.stderr)
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

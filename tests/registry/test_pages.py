@@ -39,14 +39,14 @@ class Tables(HTMLParser):
             self.tables[-1][1][-1][-1] += data
 
     def first_version_of(self, model: str) -> list[str]:
-        """The cells of the first version row (under the header row) in the model's table."""
+        """The cells of the first version (its three rows under the header) in the model's table."""
         tables = [
             rows
             for caption, rows in self.tables
             if "".join(caption).strip() == f"Versions of {model}"
         ]
         assert len(tables) == 1
-        return [" ".join(cell.split()) for cell in tables[0][1]]
+        return [" ".join(cell.split()) for row in tables[0][1:4] for cell in row]
 
 
 def test_page_shows_models_versions_metrics_and_uris(
@@ -65,11 +65,13 @@ def test_page_shows_models_versions_metrics_and_uris(
     page = Tables()
     page.feed(http.get("/").text)
     cells = page.first_version_of(unique)
-    assert cells[0].startswith("1.0.0") and cells[1] == "LIVE"
-    assert "accuracy0.9812" in cells[2].replace(" ", "") and "epochs12" in cells[2].replace(" ", "")
-    assert "onnx 1" in cells[3]
-    assert "models" in cells[4] and f"{unique}/1" in cells[4]
-    assert f"s3://models/{unique}/1" in cells[5]
+    version, state, model_format, storage, location, properties = cells
+    assert version.startswith("1.0.0") and state == "LIVE"
+    assert "onnx 1" in model_format
+    assert "models" in storage and f"{unique}/1" in storage
+    assert f"s3://models/{unique}/1" in location
+    assert "accuracy0.9812" in properties.replace(" ", "")
+    assert "epochs12" in properties.replace(" ", "")
 
 
 def test_page_escapes_user_data(http: httpx.Client, unique: str) -> None:

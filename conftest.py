@@ -38,6 +38,11 @@ def pytest_collectstart(collector):
     os.environ.update(platform.environment())
 
 
+def pytest_collection_modifyitems(items):
+    """Run the tests marked after_notebooks last, so that they see the notebooks' outputs."""
+    items.sort(key=lambda item: item.get_closest_marker("after_notebooks") is not None)
+
+
 def pytest_unconfigure(config):
     if _started_platform:
         from jukebox_workshop import platform

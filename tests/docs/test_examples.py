@@ -28,6 +28,7 @@ def latest_model_dir():
     return OUTPUT_DIR / "runs" / latest.read_text().strip() / "model"
 
 
+@pytest.mark.after_notebooks
 def test_serving_example_matches_the_exported_model():
     import onnxruntime as ort
 

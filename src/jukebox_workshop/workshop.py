@@ -29,12 +29,14 @@ def run_notebook(path: Path, timeout: int = 1800) -> float:
         notebook, timeout=timeout, kernel_name="python3",
         resources={"metadata": {"path": str(path.parent)}},
     )
+    EXECUTED_DIR.mkdir(parents=True, exist_ok=True)
     started = time.perf_counter()
-    try:
-        client.execute()
-    finally:
-        EXECUTED_DIR.mkdir(parents=True, exist_ok=True)
-        nbformat.write(notebook, EXECUTED_DIR / path.name)
+    # The kernel process's own messages (start-up warnings) go to a log, not the terminal.
+    with open(EXECUTED_DIR / f"{path.stem}.kernel.log", "w") as kernel_log:
+        try:
+            client.execute(stderr=kernel_log)
+        finally:
+            nbformat.write(notebook, EXECUTED_DIR / path.name)
     return time.perf_counter() - started
 
 

@@ -8,33 +8,29 @@
     if started:
         platform.stop()
 
-Each service runs detached, logs to `<state>/logs/<name>.log` and is recorded in
-`<state>/run/<name>.json` with its pid, start time and command line. A pid is signalled only
-while the process behind it still has that start time and command line, so a process this
-module did not start is never touched, even when its pid is a recycled one.
+Each service runs detached, logs to `<state>/logs/<name>.log` and is recorded so that `stop`
+signals only processes this module started (see `processes`).
 """
 
 from __future__ import annotations
 
-import fcntl
-import json
 import os
 import secrets
-import socket
 import subprocess
 import sys
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager, suppress
+from collections.abc import Callable
+from contextlib import suppress
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
 import psutil
 
-from . import s3_server
+from . import processes, s3_server
+from .processes import log_file
 from .settings import (
     DEFAULT_BUCKET,
     DEFAULT_REGION,
@@ -56,7 +52,6 @@ TITLES = {S3: "S3 (SeaweedFS)", REGISTRY: "Model Registry"}
 # Every acknowledged write is already in its files by then, so a short grace is enough.
 STOP_GRACE = {S3: 3.0, REGISTRY: 10.0}
 DEFAULT_TIMEOUT = 60.0
-LOG_TAIL_LINES = 20
 
 
 class PlatformError(RuntimeError):
@@ -90,14 +85,6 @@ class ServiceStatus:
 # Where things are --------------------------------------------------------------------------
 
 
-def _record_file(name: str) -> Path:
-    return state_dir() / "run" / f"{name}.json"
-
-
-def log_file(name: str) -> Path:
-    return state_dir() / "logs" / f"{name}.log"
-
-
 def token_file() -> Path:
     return state_dir() / "registry-token"
 
@@ -106,106 +93,7 @@ def _url(name: str, ports: LocalPorts) -> str:
     return s3_server.endpoint(ports) if name == S3 else f"http://{LOOPBACK}:{ports.registry}"
 
 
-# Process records ---------------------------------------------------------------------------
-
-
-def _read_record(name: str) -> dict[str, Any] | None:
-    try:
-        return json.loads(_record_file(name).read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return None
-
-
-def _our_process(record: dict[str, Any] | None) -> psutil.Process | None:
-    """The live process the record describes; None if it is gone or its pid now names another."""
-    if not record:
-        return None
-    try:
-        process = psutil.Process(record["pid"])
-        same_start = abs(process.create_time() - record["create_time"]) < 1.0
-        # argv[0] is left out: some Python builds re-exec the interpreter under another path.
-        same_command = process.cmdline()[1:] == record["command"][1:]
-        if same_start and same_command and process.status() != psutil.STATUS_ZOMBIE:
-            return process
-    except (psutil.Error, KeyError, TypeError):
-        pass
-    return None
-
-
-def _running(name: str) -> tuple[dict[str, Any], psutil.Process] | None:
-    record = _read_record(name)
-    process = _our_process(record)
-    return (record, process) if record and process else None
-
-
-def _forget(name: str) -> None:
-    _record_file(name).unlink(missing_ok=True)
-
-
-@contextmanager
-def _locked() -> Iterator[Path]:
-    """Serialise start and stop of one state dir (two `make up` at once, a test and a shell)."""
-    state = state_dir()
-    state.mkdir(parents=True, exist_ok=True, mode=0o700)
-    with open(state / ".lock", "w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        yield state
-
-
 # Starting ----------------------------------------------------------------------------------
-
-
-def _log_tail(name: str, lines: int = LOG_TAIL_LINES) -> str:
-    try:
-        text = log_file(name).read_text(encoding="utf-8", errors="replace")
-    except OSError:
-        return "    (no log)"
-    tail = text.splitlines()[-lines:] or ["(the log is empty)"]
-    return "\n".join(f"    {line}" for line in tail)
-
-
-def _launch(
-    name: str, command: list[str], cwd: Path, record: dict[str, Any]
-) -> subprocess.Popen[bytes]:
-    log = log_file(name)
-    log.parent.mkdir(parents=True, exist_ok=True)
-    if log.exists():
-        log.replace(log.with_suffix(".previous.log"))
-    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
-    with log.open("ab") as output:
-        # A session of its own: Ctrl-C in the terminal that ran `make up` must not reach it.
-        process = subprocess.Popen(
-            command,
-            cwd=cwd,
-            env=env,
-            stdin=subprocess.DEVNULL,
-            stdout=output,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-    try:
-        created = psutil.Process(process.pid).create_time()
-    except psutil.Error:  # already gone: the readiness wait reports it with the log
-        created = 0.0
-    path = _record_file(name)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(
-        json.dumps({"pid": process.pid, "create_time": created, "command": command, **record})
-    )
-    return process
-
-
-def _port_in_use(port: int) -> bool:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        try:
-            probe.bind((LOOPBACK, port))
-        except OSError:
-            return True
-    # Binding can succeed next to a listener on 0.0.0.0 on some systems; a connection cannot lie.
-    with suppress(OSError), socket.create_connection((LOOPBACK, port), timeout=0.2):
-        return True
-    return False
 
 
 def _planned_ports(ports: LocalPorts) -> dict[str, list[tuple[str, int, str]]]:
@@ -229,7 +117,7 @@ def _check_ports(ports: LocalPorts, to_start: list[str]) -> None:
             )
         seen[port] = what
     for what, port, variable in [entry for name in to_start for entry in planned[name]]:
-        if _port_in_use(port):
+        if processes.port_in_use(port):
             raise PortInUseError(
                 f"Port {port} on {LOOPBACK} ({what}) is already in use. See what holds it with "
                 f"`lsof -nP -iTCP:{port} -sTCP:LISTEN` (or `ss -ltnp 'sport = :{port}'`); "
@@ -319,20 +207,20 @@ def _launch_s3(
     identities = s3_server.write_config(state, credentials)
     command = s3_server.command(weed, ports, state, identities)
     record = {"url": _url(S3, ports), "ports": asdict(ports)}
-    return _launch(S3, command, s3_server.data_dir(state), record)
+    return processes.launch(S3, command, s3_server.data_dir(state), record)
 
 
 def _launch_registry(state: Path, ports: LocalPorts, with_token: bool) -> subprocess.Popen[bytes]:
     token = _prepare_token(with_token)
     record = {"url": _url(REGISTRY, ports), "ports": asdict(ports), "token": token is not None}
-    return _launch(REGISTRY, _registry_command(ports, token), state, record)
+    return processes.launch(REGISTRY, _registry_command(ports, token), state, record)
 
 
 def _ended(name: str, launched: dict[str, subprocess.Popen[bytes]]) -> str | None:
     """How the service ended, or None while it runs."""
     process = launched.get(name)
     if process is None:  # started before this call
-        return None if _running(name) else "it exited"
+        return None if processes.running(name) else "it exited"
     code = process.poll()
     if code is None:
         return None
@@ -345,7 +233,7 @@ def _wait_until_ready(
     timeout: float,
 ) -> LocalPorts:
     """Wait until both services answer; return the ports the S3 server runs on."""
-    records = {name: _read_record(name) or {} for name in SERVICES}
+    records = {name: processes.read_record(name) or {} for name in SERVICES}
     s3_ports = LocalPorts(**records[S3]["ports"])
     ready: dict[str, Callable[[], bool]] = {
         S3: lambda: s3_server.is_ready(s3_ports, credentials),
@@ -360,7 +248,7 @@ def _wait_until_ready(
             elif ended := _ended(name, launched):
                 raise ServiceFailedError(
                     f"The {TITLES[name]} stopped while starting ({ended}). The end of "
-                    f"its log, {log_file(name)}:\n{_log_tail(name)}\n"
+                    f"its log, {log_file(name)}:\n{processes.log_tail(name)}\n"
                     "Fix what the log says, then run `make up` again."
                 )
         if pending and time.monotonic() > deadline:
@@ -372,7 +260,7 @@ def _wait_until_ready(
             raise ServiceFailedError(
                 f"The {TITLES[name]} did not answer at {records[name]['url']} within "
                 f"{timeout:.0f} s. The end of its log, {log_file(name)}:\n"
-                f"{_log_tail(name)}\n{advice}"
+                f"{processes.log_tail(name)}\n{advice}"
             )
         if pending:
             time.sleep(0.1)
@@ -388,9 +276,9 @@ def start(timeout: float = DEFAULT_TIMEOUT, registry_token: bool | None = None) 
     """
     if registry_token is None and registry_auth_requested():
         registry_token = True
-    with _locked() as state:
+    with processes.locked() as state:
         ports = LocalPorts.from_env()
-        running = {name: _running(name) for name in SERVICES}
+        running = {name: processes.running(name) for name in SERVICES}
         _check_token_mode(running[REGISTRY], registry_token)
         to_start = [name for name in SERVICES if running[name] is None]
         for name in to_start:
@@ -439,41 +327,19 @@ def _stop_launched(launched: dict[str, subprocess.Popen[bytes]]) -> list[str]:
     return list(alive)
 
 
-def _gone(process: psutil.Process) -> bool:
-    try:
-        # A child of this process: gone once reaped. (Its status says "zombie" as soon as the
-        # main thread ends, while the other threads may still hold its sockets.)
-        return os.waitpid(process.pid, os.WNOHANG)[0] != 0
-    except ChildProcessError:
-        pass
-    try:
-        return not process.is_running() or process.status() == psutil.STATUS_ZOMBIE
-    except psutil.NoSuchProcess:
-        return True
-
-
-def _wait_gone(process: psutil.Process, timeout: float) -> bool:
-    deadline = time.monotonic() + timeout
-    while not _gone(process):
-        if time.monotonic() > deadline:
-            return False
-        time.sleep(0.05)
-    return True
-
-
 def _stop(names: list[str], grace: float | None = None) -> list[str]:
     signalled: dict[str, psutil.Process] = {}
     for name in names:
-        process = _our_process(_read_record(name))
+        process = processes.our_process(processes.read_record(name))
         if process is not None:
             with suppress(psutil.NoSuchProcess):
                 process.terminate()
                 signalled[name] = process
     for name, process in signalled.items():
-        if not _wait_gone(process, STOP_GRACE[name] if grace is None else grace):
+        if not processes.wait_gone(process, STOP_GRACE[name] if grace is None else grace):
             with suppress(psutil.NoSuchProcess):
                 process.kill()
-            if not _wait_gone(process, 5):
+            if not processes.wait_gone(process, 5):
                 raise PlatformError(f"Could not stop the {TITLES[name]} (pid {process.pid}).")
     for name in signalled:
         _wait_ports_closed(name)
@@ -484,25 +350,25 @@ def _stop(names: list[str], grace: float | None = None) -> list[str]:
 
 def _wait_ports_closed(name: str, timeout: float = 5) -> None:
     """Wait until the ports of a stopped service are closed, so that a start right after works."""
-    record = _read_record(name)
+    record = processes.read_record(name)
     if not record or "ports" not in record:
         return
     ports = [port for _, port, _ in _planned_ports(LocalPorts(**record["ports"]))[name]]
     deadline = time.monotonic() + timeout
-    while any(_port_in_use(port) for port in ports) and time.monotonic() < deadline:
+    while any(processes.port_in_use(port) for port in ports) and time.monotonic() < deadline:
         time.sleep(0.05)
 
 
 def _forget_and_tidy(name: str) -> None:
-    record = _read_record(name)
+    record = processes.read_record(name)
     ports = LocalPorts(**record["ports"]) if record and "ports" in record else None
     # Only once nothing listens on its ports: then no other weed can be using these sockets.
-    if name == S3 and ports and not _port_in_use(ports.s3):
+    if name == S3 and ports and not processes.port_in_use(ports.s3):
         for path in s3_server.leftover_sockets(ports):
             with suppress(OSError):
                 if path.is_socket() and path.stat().st_uid == os.getuid():
                     path.unlink()
-    _forget(name)
+    processes.forget(name)
 
 
 def stop(grace: float | None = None) -> list[str]:
@@ -510,7 +376,7 @@ def stop(grace: float | None = None) -> list[str]:
 
     Returns the names of the services stopped; records of processes that are gone are removed.
     """
-    with _locked():
+    with processes.locked():
         return _stop(list(SERVICES), grace)
 
 
@@ -522,7 +388,7 @@ def status() -> list[ServiceStatus]:
     ports = LocalPorts.from_env()
     statuses = []
     for name in SERVICES:
-        entry = _running(name)
+        entry = processes.running(name)
         url = entry[0]["url"] if entry else _url(name, ports)
         rss = None
         if entry:
@@ -560,7 +426,7 @@ def environment() -> dict[str, str]:
     ports = LocalPorts.from_env()
     urls = {}
     for name in SERVICES:
-        entry = _running(name)
+        entry = processes.running(name)
         urls[name] = entry[0]["url"] if entry else _url(name, ports)
     variables = {
         "AWS_S3_ENDPOINT": urls[S3],

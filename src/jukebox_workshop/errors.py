@@ -22,7 +22,7 @@ from mr_openapi.exceptions import ForbiddenException, NotFoundException, Unautho
 
 LOCAL_HINT = "On a laptop, `make up` starts the local platform and `make status` shows it."
 
-# The REST prefix each client release speaks (see docs/troubleshooting.md).
+# The REST prefix each client release speaks (see docs/instructor-guide.md, "Check the Model Registry").
 V1ALPHA3_CLIENTS = {f"0.3.{n}" for n in (*range(0, 12), 14)}
 
 

@@ -13,7 +13,6 @@ CI_PARAMETERS = {
     "JUKEBOX_EPOCHS": "40",
     "JUKEBOX_LEAK_DEMO_ROWS": "5000",
     "JUKEBOX_BASELINE_TREES": "100",
-    "TF_CPP_MIN_LOG_LEVEL": "2",
 }
 
 _started_platform = False

@@ -15,11 +15,10 @@ import threading
 from http.server import BaseHTTPRequestHandler, HTTPServer
 from pathlib import Path
 
-import boto3
 import httpx
 import nbformat
 import pytest
-from botocore.config import Config
+from local_platform import s3_client
 from nbclient import NotebookClient
 from nbclient.exceptions import CellExecutionError
 
@@ -82,14 +81,6 @@ def attendee(running_platform: dict[str, str], monkeypatch: pytest.MonkeyPatch) 
         monkeypatch.setenv(name, value)
     monkeypatch.delenv("JUKEBOX_MODEL_VERSION", raising=False)
     return dict(running_platform)
-
-
-def s3_client(env: dict[str, str]):
-    return boto3.client(
-        "s3", endpoint_url=env["AWS_S3_ENDPOINT"], aws_access_key_id=env["AWS_ACCESS_KEY_ID"],
-        aws_secret_access_key=env["AWS_SECRET_ACCESS_KEY"], region_name=env["AWS_DEFAULT_REGION"],
-        config=Config(s3={"addressing_style": "path"}),
-    )
 
 
 def stored_keys(env: dict[str, str], version: str) -> list[str]:

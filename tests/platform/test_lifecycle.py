@@ -8,11 +8,10 @@ import stat
 import subprocess
 import time
 
-import boto3
 import httpx
 import psutil
 import pytest
-from local_platform import jukebox
+from local_platform import jukebox, s3_client
 
 from jukebox_workshop import platform
 from jukebox_workshop.settings import state_dir
@@ -50,13 +49,7 @@ def down() -> list[int]:
 
 def test_objects_survive_down_and_up(isolated: dict[str, str]) -> None:
     first = up()
-    s3 = boto3.client(
-        "s3",
-        endpoint_url=first["AWS_S3_ENDPOINT"],
-        region_name=first["AWS_DEFAULT_REGION"],
-        aws_access_key_id=first["AWS_ACCESS_KEY_ID"],
-        aws_secret_access_key=first["AWS_SECRET_ACCESS_KEY"],
-    )
+    s3 = s3_client(first)
     s3.put_object(Bucket="models", Key="jukebox/1/model.onnx", Body=b"weights")
 
     pids = down()

@@ -13,25 +13,12 @@ import pytest
 from botocore import UNSIGNED
 from botocore.config import Config
 from botocore.exceptions import ClientError
-from local_platform import jukebox
+from local_platform import jukebox, s3_client
 
 from jukebox_workshop import platform
 from jukebox_workshop.settings import BUCKETS, S3_VARIABLES, state_dir
 
 pytestmark = [pytest.mark.platform, pytest.mark.slow]
-
-
-def s3_client(environment: dict[str, str], **credentials: str):
-    keys = credentials or {
-        "aws_access_key_id": environment["AWS_ACCESS_KEY_ID"],
-        "aws_secret_access_key": environment["AWS_SECRET_ACCESS_KEY"],
-    }
-    return boto3.client(
-        "s3",
-        endpoint_url=environment["AWS_S3_ENDPOINT"],
-        region_name=environment["AWS_DEFAULT_REGION"],
-        **keys,
-    )
 
 
 def test_both_services_answer(running_platform: dict[str, str]) -> None:

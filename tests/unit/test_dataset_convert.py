@@ -3,6 +3,7 @@
 from pathlib import Path
 
 import pandas as pd
+import pyarrow.parquet as pq
 import pytest
 
 from jukebox_workshop.dataset import (
@@ -18,6 +19,7 @@ from jukebox_workshop.dataset.schema import (
     PROPERTIES_FILE,
     RANKINGS_DTYPES,
     RANKINGS_FILE,
+    arrow_schema,
 )
 
 SONG = {
@@ -78,10 +80,9 @@ def kaggle_csv(tmp_path) -> Path:
 
 def test_converts_to_the_generator_schema(kaggle_csv, tmp_path):
     summary = convert(kaggle_csv, tmp_path / "out")
-    properties = pd.read_parquet(tmp_path / "out" / PROPERTIES_FILE)
+    assert pq.read_schema(tmp_path / "out" / PROPERTIES_FILE) == arrow_schema(PROPERTIES_DTYPES)
+    assert pq.read_schema(tmp_path / "out" / RANKINGS_FILE) == arrow_schema(RANKINGS_DTYPES)
     rankings = pd.read_parquet(tmp_path / "out" / RANKINGS_FILE)
-    assert properties.dtypes.astype(str).to_dict() == PROPERTIES_DTYPES
-    assert rankings.dtypes.astype(str).to_dict() == RANKINGS_DTYPES
     assert summary["songs"] == 2
     assert summary["ranking_rows"] == len(rankings) == 5
     validate_dataset(tmp_path / "out")

@@ -27,7 +27,7 @@ from .schema import (
     RANKINGS_DTYPES,
     RANKINGS_FILE,
     RANKINGS_NULLABLE,
-    STRING,
+    as_text,
     conform,
 )
 from .validate import properties_problems, rankings_problems
@@ -134,7 +134,7 @@ def _read(source: Path) -> pd.DataFrame:
         na_values=[""],
     )
     for name in TEXT_COLUMNS:
-        rows[name] = rows[name].str.strip().replace("", pd.NA).astype(STRING)
+        rows[name] = as_text(rows[name].str.strip().replace("", None))
     for name in DATE_COLUMNS:
         rows[name] = pd.to_datetime(rows[name], format="ISO8601", errors="coerce").astype(
             "datetime64[us]"

@@ -37,7 +37,7 @@ FEATURES: tuple[str, ...] = (
 )  # fmt: skip
 TARGET = "country"
 
-# pandas dtypes of each column, as read back with `pd.read_parquet`.
+# The kind of each column. Text reads back as `object` in pandas 2 and as `str` in pandas 3.
 STRING = "str"
 DATE = "datetime64[us]"
 
@@ -143,6 +143,23 @@ def arrow_schema(dtypes: dict[str, str]) -> pa.Schema:
     return pa.schema([(name, arrow_types[dtype]) for name, dtype in dtypes.items()])
 
 
+def as_text(values: pd.Series) -> pd.Series:
+    """Python strings with None where a value is missing, the same in pandas 2 and 3.
+
+    (`astype("str")` in pandas 2 turns a missing value into the text "nan".)
+    """
+    return pd.Series(
+        [None if pd.isna(value) else str(value) for value in values],
+        index=values.index,
+        dtype=object,
+    )
+
+
 def conform(frame: pd.DataFrame, dtypes: dict[str, str]) -> pd.DataFrame:
     """The columns of `dtypes`, in that order, cast to those dtypes (a new frame)."""
-    return pd.DataFrame({name: frame[name].astype(dtype) for name, dtype in dtypes.items()})
+    return pd.DataFrame(
+        {
+            name: as_text(frame[name]) if dtype == STRING else frame[name].astype(dtype)
+            for name, dtype in dtypes.items()
+        }
+    )

@@ -160,7 +160,7 @@ def _table_problems(
 
 def _has_kind(column: pd.Series, dtype: str) -> bool:
     if dtype == STRING:
-        return pd.api.types.is_string_dtype(column) or column.isna().all()
+        return pd.api.types.infer_dtype(column, skipna=True) in {"string", "empty"}
     if dtype == "bool":
         return pd.api.types.is_bool_dtype(column)
     if dtype == "int64":

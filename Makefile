@@ -6,11 +6,13 @@ BIN := $(VENV)/bin
 RUNTIME := $(VENV)/.runtime-installed
 DEV := $(VENV)/.dev-installed
 
-.PHONY: help install workshop test lab up down status env data preflight benchmark images lint clean
+.PHONY: help install workshop test unit lab up down status env data preflight benchmark images lint clean
 
 help:
 	@echo "make workshop   run every notebook in order on the local platform, then print a summary"
-	@echo "make test       run the whole test suite (unit, integration, notebooks)"
+	@echo "make test       lint, then the whole test suite (unit, integration, notebooks)"
+	@echo "make unit       the fast unit tests only"
+	@echo "make lint       ruff check and ruff format --check (notebooks included)"
 	@echo "make lab        JupyterLab with the local platform's settings already set"
 	@echo "make up | status | down   start, show, stop the local platform (S3 + Model Registry)"
 	@echo "make -s env     print the export lines the notebooks read"
@@ -36,8 +38,11 @@ install: $(RUNTIME)
 workshop: $(RUNTIME)
 	$(BIN)/jukebox workshop
 
-test: $(DEV)
+test: lint
 	$(BIN)/python -m pytest
+
+unit: $(DEV)
+	$(BIN)/python -m pytest tests/unit
 
 lab: $(RUNTIME)
 	$(BIN)/jukebox up
@@ -68,7 +73,8 @@ images: $(DEV)
 	$(BIN)/python images/make_images.py
 
 lint: $(DEV)
-	$(BIN)/ruff check src tests benchmarks images jukebox
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
 
 clean:
 	rm -rf build jukebox/output

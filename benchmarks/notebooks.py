@@ -22,7 +22,8 @@ from pathlib import Path
 import nbformat
 from nbclient import NotebookClient
 
-from jukebox_workshop.settings import NOTEBOOK_DIR
+from jukebox_workshop.runs import NoRunError, Workspace
+from jukebox_workshop.settings import OUTPUT_DIR
 from jukebox_workshop.workshop import notebooks
 
 RESULTS = Path(__file__).parent / "results" / "notebooks.json"
@@ -36,8 +37,12 @@ def measure(path: Path) -> tuple[float, float]:
     """Run one notebook; return (seconds, peak resident memory in MiB)."""
     notebook = nbformat.read(path, as_version=4)
     notebook.cells.append(nbformat.v4.new_code_cell(PEAK_MEMORY_CELL))
-    client = NotebookClient(notebook, timeout=3600, kernel_name="python3",
-                            resources={"metadata": {"path": str(path.parent)}})
+    client = NotebookClient(
+        notebook,
+        timeout=3600,
+        kernel_name="python3",
+        resources={"metadata": {"path": str(path.parent)}},
+    )
     started = time.perf_counter()
     client.execute()
     seconds = time.perf_counter() - started
@@ -47,17 +52,20 @@ def measure(path: Path) -> tuple[float, float]:
 
 def model_quality() -> dict[str, float] | None:
     """The last evaluated run's test top-5 against the best achievable and the forest baseline."""
-    runs = NOTEBOOK_DIR / "output" / "runs"
-    if not (runs / "LATEST").exists():
+    workspace = Workspace(OUTPUT_DIR)
+    if not workspace.latest_version():
         return None
-    metrics_file = runs / (runs / "LATEST").read_text().strip() / "model" / "metrics.json"
-    if not metrics_file.exists():
+    try:
+        metrics = workspace.run().metrics()
+    except NoRunError:
         return None
-    metrics = json.loads(metrics_file.read_text())
     top5 = metrics["model"]["top5_accuracy"]
     forest = metrics["baselines"]["random forest"]["top5_accuracy"]
-    quality = {"top5_accuracy": top5, "random_forest_top5_accuracy": forest,
-               "ratio_to_forest": round(top5 / forest, 3)}
+    quality = {
+        "top5_accuracy": top5,
+        "random_forest_top5_accuracy": forest,
+        "ratio_to_forest": round(top5 / forest, 3),
+    }
     if metrics.get("bayes"):
         quality["bayes_top5_accuracy"] = metrics["bayes"]["top5"]
         quality["share_of_bayes_top5"] = round(top5 / metrics["bayes"]["top5"], 3)
@@ -67,8 +75,12 @@ def model_quality() -> dict[str, float] | None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=3)
-    parser.add_argument("--only", nargs="*", default=["01", "02", "03", "04"],
-                        help="notebook numbers (default: 01-04, which need no platform)")
+    parser.add_argument(
+        "--only",
+        nargs="*",
+        default=["01", "02", "03", "04"],
+        help="notebook numbers (default: 01-04, which need no platform)",
+    )
     args = parser.parse_args()
     for name in CI_VARIABLES:  # workshop mode: the notebooks' own defaults
         os.environ.pop(name, None)
@@ -88,15 +100,19 @@ def main() -> None:
             "median_peak_mib": round(statistics.median(m for _, m in runs)),
             "runs": [{"seconds": round(s, 1), "peak_mib": round(m)} for s, m in runs],
         }
-        print(f"{path.name:<22} {results[path.name]['median_seconds']:7.1f} s  "
-              f"{results[path.name]['median_peak_mib']:6d} MiB peak  (median of {args.repeat})")
+        print(
+            f"{path.name:<22} {results[path.name]['median_seconds']:7.1f} s  "
+            f"{results[path.name]['median_peak_mib']:6d} MiB peak  (median of {args.repeat})"
+        )
     total = sum(r["median_seconds"] for r in results.values())
     print(f"{'total':<22} {total:7.1f} s")
     quality = model_quality()
     if quality:
-        print(f"model quality (last run): test top-5 {quality['top5_accuracy']:.1%} = "
-              f"{quality['share_of_bayes_top5']:.0%} of the best achievable; random forest "
-              f"{quality['random_forest_top5_accuracy']:.1%} (ratio {quality['ratio_to_forest']:.2f})")
+        print(
+            f"model quality (last run): test top-5 {quality['top5_accuracy']:.1%} = "
+            f"{quality['share_of_bayes_top5']:.0%} of the best achievable; random forest "
+            f"{quality['random_forest_top5_accuracy']:.1%} (ratio {quality['ratio_to_forest']:.2f})"
+        )
 
     recorded = json.loads(RESULTS.read_text()) if RESULTS.exists() else {}
     recorded.setdefault("notebooks", {}).update(results)

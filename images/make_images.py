@@ -28,14 +28,23 @@ from pathlib import Path
 
 import nbformat
 
+from jukebox_workshop.runs import Workspace
+from jukebox_workshop.settings import OUTPUT_DIR
+
 IMAGES = Path(__file__).resolve().parent
 REPO = IMAGES.parent
 EXECUTED = REPO / "build" / "executed"
-RUNS = REPO / "jukebox" / "output" / "runs"
+WORKSPACE = Workspace(OUTPUT_DIR)
 CHROMIUM = os.environ.get("JUKEBOX_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = [
-    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
 ]
 VIEWPORT = {"width": 1280, "height": 800}
 
@@ -53,7 +62,9 @@ def fail(message: str) -> None:
 
 def diagrams() -> None:
     if not shutil.which("dot"):
-        fail("Graphviz's `dot` is not installed: apt-get install -y graphviz (or brew install graphviz).")
+        fail(
+            "Graphviz's `dot` is not installed: apt-get install -y graphviz (or brew install graphviz)."
+        )
     for source in sorted(IMAGES.glob("*.dot")):
         target = source.with_suffix(".svg")
         subprocess.run(["dot", "-Tsvg", str(source), "-o", str(target)], check=True)
@@ -66,12 +77,18 @@ def plots() -> None:
         if not path.exists():
             fail(f"{path.relative_to(REPO)} is missing: run `make workshop` first.")
         notebook = nbformat.read(path, as_version=4)
-        cell = next((c for c in notebook.cells if c.cell_type == "code" and marker in c.source), None)
+        cell = next(
+            (c for c in notebook.cells if c.cell_type == "code" and marker in c.source), None
+        )
         if cell is None:
             fail(f"no cell containing {marker!r} in {notebook_name}: update PLOTS in {__file__}.")
-        png = next((o["data"]["image/png"] for o in cell.outputs if "image/png" in o.get("data", {})), None)
+        png = next(
+            (o["data"]["image/png"] for o in cell.outputs if "image/png" in o.get("data", {})), None
+        )
         if png is None:
-            fail(f"the cell with {marker!r} in {notebook_name} has no figure: run `make workshop` again.")
+            fail(
+                f"the cell with {marker!r} in {notebook_name} has no figure: run `make workshop` again."
+            )
         (IMAGES / name).write_bytes(base64.b64decode(png))
         print(f"wrote images/{name}")
 
@@ -108,9 +125,14 @@ def jupyterlab():
         news.write_text('{"fetchNews": "false", "checkForUpdates": false}')
         port, token = free_port(), secrets.token_hex(16)
         command = [
-            str(Path(sys.executable).parent / "jupyter"), "lab", "--no-browser",
-            "--ServerApp.ip=127.0.0.1", f"--ServerApp.port={port}", f"--IdentityProvider.token={token}",
-            f"--ServerApp.root_dir={root}", f"--LabServerApp.user_settings_dir={settings}",
+            str(Path(sys.executable).parent / "jupyter"),
+            "lab",
+            "--no-browser",
+            "--ServerApp.ip=127.0.0.1",
+            f"--ServerApp.port={port}",
+            f"--IdentityProvider.token={token}",
+            f"--ServerApp.root_dir={root}",
+            f"--LabServerApp.user_settings_dir={settings}",
             f"--LabServerApp.workspaces_dir={Path(tmp) / 'workspaces'}",
             *(["--allow-root"] if os.geteuid() == 0 else []),  # containers often run as root
         ]
@@ -137,7 +159,9 @@ def screenshot_jupyterlab(browser) -> None:
         page = browser.new_page(viewport={"width": 1280, "height": 1080})
         page.goto(f"{url}/lab/tree/01-explore.ipynb?token={token}")
         page.wait_for_selector(".jp-Notebook .jp-Cell", timeout=60_000)
-        page.wait_for_selector(".jp-Notebook-ExecutionIndicator[data-status='idle']", timeout=60_000)
+        page.wait_for_selector(
+            ".jp-Notebook-ExecutionIndicator[data-status='idle']", timeout=60_000
+        )
         # Run the set-up cell, as an attendee would, so that the picture shows [1] and [ ].
         page.locator(".jp-StatusBar-Widget", has_text="Idle").first.wait_for(timeout=60_000)
         setup = page.locator(".jp-Notebook .jp-CodeCell").first
@@ -145,7 +169,9 @@ def screenshot_jupyterlab(browser) -> None:
             setup.locator(".jp-InputArea-editor").click()
             page.keyboard.press("Shift+Enter")
             try:
-                setup.locator(".jp-InputArea-prompt", has_text=re.compile(r"\[\d+\]")).wait_for(timeout=20_000)
+                setup.locator(".jp-InputArea-prompt", has_text=re.compile(r"\[\d+\]")).wait_for(
+                    timeout=20_000
+                )
                 break
             except PlaywrightTimeout:
                 if attempt == 2:
@@ -191,14 +217,15 @@ def screenshot_registry(browser, environment: dict[str, str]) -> None:
 
 def screenshots() -> None:
     if not Path(CHROMIUM).exists():
-        fail(f"Chromium not found at {CHROMIUM}. Install it (Debian/Ubuntu: "
-             "sudo apt-get update && sudo apt-get install -y chromium), or set JUKEBOX_CHROMIUM "
-             "to its path. Playwright's own browser download is not used.")
-    latest = RUNS / "LATEST"
-    if not latest.exists():
-        fail("no completed workshop run in jukebox/output/runs/: run `make workshop` first.")
-    version = latest.read_text().strip()
-    if not (RUNS / version / "registration.json").exists():
+        fail(
+            f"Chromium not found at {CHROMIUM}. Install it (Debian/Ubuntu: "
+            "sudo apt-get update && sudo apt-get install -y chromium), or set JUKEBOX_CHROMIUM "
+            "to its path. Playwright's own browser download is not used."
+        )
+    version = WORKSPACE.latest_version()
+    if not version:
+        fail(f"no completed workshop run in {WORKSPACE.runs_dir}/: run `make workshop` first.")
+    if not WORKSPACE.run(version).registration_file.exists():
         fail(f"version {version} is not registered: run `make workshop` first.")
 
     from playwright.sync_api import sync_playwright

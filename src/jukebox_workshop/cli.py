@@ -121,7 +121,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     data = command("data", _data, "generate, convert or validate the workshop dataset")
     data.add_argument(
-        "arguments", nargs=argparse.REMAINDER, help="generate | convert CSV --out DIR | validate [DIR]"
+        "arguments",
+        nargs=argparse.REMAINDER,
+        help="generate | convert CSV --out DIR | validate [DIR]",
     )
 
     command("workshop", _workshop, "run every notebook in order on the local platform")

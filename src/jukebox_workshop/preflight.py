@@ -50,8 +50,12 @@ class Check:
 def check_python() -> Check:
     found = ".".join(map(str, sys.version_info[:3]))
     if sys.version_info < (3, 11):  # noqa: UP036 - an older workbench image may run it
-        return Check("python", "FAIL", f"Python {found}; the workshop needs 3.11 (pick a newer "
-                                       "workbench image, or set PYTHON=/path/to/python3.11 for make).")
+        return Check(
+            "python",
+            "FAIL",
+            f"Python {found}; the workshop needs 3.11 (pick a newer "
+            "workbench image, or set PYTHON=/path/to/python3.11 for make).",
+        )
     if sys.version_info[:2] != (3, 11):
         return Check("python", "warn", f"Python {found}; requirements.txt is pinned for 3.11.")
     return Check("python", "ok", f"Python {found}")
@@ -74,18 +78,30 @@ def check_packages(requirements: Path = REPO_ROOT / "requirements.txt") -> Check
             wrong.append(f"{name} {installed} (pinned {pinned})")
     if wrong:
         shown = ", ".join(wrong[:4]) + (f" and {len(wrong) - 4} more" if len(wrong) > 4 else "")
-        return Check("packages", "FAIL", f"{shown}. Run `pip install -r requirements.txt && "
-                                         "pip install --no-deps -e .` in the repository folder.")
-    return Check("packages", "ok", f"everything in requirements.txt at the pinned version "
-                                   f"(model-registry {version('model-registry')})")
+        return Check(
+            "packages",
+            "FAIL",
+            f"{shown}. Run `pip install -r requirements.txt && "
+            "pip install --no-deps -e .` in the repository folder.",
+        )
+    return Check(
+        "packages",
+        "ok",
+        f"everything in requirements.txt at the pinned version "
+        f"(model-registry {version('model-registry')})",
+    )
 
 
 def check_dataset() -> Check:
     folder = data_dir()
     missing = [name for name in DATASET_FILES if not (folder / name).exists()]
     if missing:
-        return Check("dataset", "FAIL", f"{', '.join(missing)} missing in {folder}. Check "
-                                        "JUKEBOX_DATA_DIR, or run `make data` to regenerate it.")
+        return Check(
+            "dataset",
+            "FAIL",
+            f"{', '.join(missing)} missing in {folder}. Check "
+            "JUKEBOX_DATA_DIR, or run `make data` to regenerate it.",
+        )
     return Check("dataset", "ok", str(folder))
 
 
@@ -94,9 +110,13 @@ def check_data_connection() -> Check:
         values = require(S3_VARIABLES)
     except MissingSettingsError as error:
         return Check("data connection", "FAIL", str(error))
-    return Check("data connection", "ok", f"endpoint {values['AWS_S3_ENDPOINT']}, bucket "
-                                          f"{values['AWS_S3_BUCKET']}, region "
-                                          f"{values['AWS_DEFAULT_REGION']}")
+    return Check(
+        "data connection",
+        "ok",
+        f"endpoint {values['AWS_S3_ENDPOINT']}, bucket "
+        f"{values['AWS_S3_BUCKET']}, region "
+        f"{values['AWS_DEFAULT_REGION']}",
+    )
 
 
 def s3_client(values: dict[str, str]):
@@ -110,9 +130,14 @@ def s3_client(values: dict[str, str]):
         aws_access_key_id=values["AWS_ACCESS_KEY_ID"],
         aws_secret_access_key=values["AWS_SECRET_ACCESS_KEY"],
         region_name=values["AWS_DEFAULT_REGION"],
-        config=Config(s3={"addressing_style": "path"}, request_checksum_calculation="when_required",
-                      response_checksum_validation="when_required", connect_timeout=5,
-                      read_timeout=20, retries={"max_attempts": 2}),
+        config=Config(
+            s3={"addressing_style": "path"},
+            request_checksum_calculation="when_required",
+            response_checksum_validation="when_required",
+            connect_timeout=5,
+            read_timeout=20,
+            retries={"max_attempts": 2},
+        ),
     )
 
 
@@ -136,8 +161,13 @@ def check_s3() -> list[Check]:
         return [Check("s3 bucket", "FAIL", f"{type(error).__name__}: {error}")]
     checks = [Check("s3 bucket", "ok", f"s3://{bucket} at {endpoint} answers with these keys")]
     if bucket != "models":
-        checks.append(Check("s3 bucket", "warn", f"the bucket is '{bucket}'; the guide and the "
-                                                 "instructor's setup expect 'models'."))
+        checks.append(
+            Check(
+                "s3 bucket",
+                "warn",
+                f"the bucket is '{bucket}'; the guide and the instructor's setup expect 'models'.",
+            )
+        )
     try:
         names = {item["Name"] for item in s3.list_buckets().get("Buckets", [])}
     except (BotoCoreError, ClientError):
@@ -145,8 +175,13 @@ def check_s3() -> list[Check]:
     if "pipeline" in names:
         checks.append(Check("s3 pipeline", "ok", "the 'pipeline' bucket exists"))
     else:
-        checks.append(Check("s3 pipeline", "warn", "no 'pipeline' bucket: the notebooks do not "
-                                                   "need it, a pipeline server does."))
+        checks.append(
+            Check(
+                "s3 pipeline",
+                "warn",
+                "no 'pipeline' bucket: the notebooks do not need it, a pipeline server does.",
+            )
+        )
     return checks
 
 
@@ -158,30 +193,50 @@ def check_registry() -> Check:
 
     address = os.environ.get(REGISTRY_URL_VARIABLE)
     if not address:
-        return Check("model registry", "FAIL", f"{REGISTRY_URL_VARIABLE} is not set. In OpenShift "
-                                               "AI: the registry's REST route, e.g. "
-                                               "https://<registry>-rest.<apps domain>. "
-                                               "Locally: `eval \"$(make -s env)\"`.")
+        return Check(
+            "model registry",
+            "FAIL",
+            f"{REGISTRY_URL_VARIABLE} is not set. In OpenShift "
+            "AI: the registry's REST route, e.g. "
+            "https://<registry>-rest.<apps domain>. "
+            'Locally: `eval "$(make -s env)"`.',
+        )
     url = urlsplit(address)
     secure = url.scheme == "https"
     port = url.port or (443 if secure else 80)
     try:
         socket.create_connection((url.hostname or "", port), timeout=5).close()
     except OSError as error:
-        return Check("model registry", "FAIL", f"Cannot reach {url.hostname}:{port} ({error}). "
-                                               f"Check {REGISTRY_URL_VARIABLE} (scheme, host, port).")
+        return Check(
+            "model registry",
+            "FAIL",
+            f"Cannot reach {url.hostname}:{port} ({error}). "
+            f"Check {REGISTRY_URL_VARIABLE} (scheme, host, port).",
+        )
     try:
         with warnings.catch_warnings(), explain_registry_errors(address):
             warnings.simplefilter("ignore")
-            ModelRegistry(f"{url.scheme}://{url.hostname}", port, author="preflight",
-                          is_secure=secure, user_token=os.environ.get(REGISTRY_TOKEN_VARIABLE))
+            ModelRegistry(
+                f"{url.scheme}://{url.hostname}",
+                port,
+                author="preflight",
+                is_secure=secure,
+                user_token=os.environ.get(REGISTRY_TOKEN_VARIABLE),
+            )
     except WorkshopError as error:
         return Check("model registry", "FAIL", str(error))
     except StoreError as error:
-        return Check("model registry", "FAIL", f"{error}: set {REGISTRY_TOKEN_VARIABLE} (for "
-                                               "example to the output of `oc whoami -t`).")
-    return Check("model registry", "ok", f"{address} answers {client_api_prefix()} "
-                                         f"(model-registry {version('model-registry')})")
+        return Check(
+            "model registry",
+            "FAIL",
+            f"{error}: set {REGISTRY_TOKEN_VARIABLE} (for "
+            "example to the output of `oc whoami -t`).",
+        )
+    return Check(
+        "model registry",
+        "ok",
+        f"{address} answers {client_api_prefix()} (model-registry {version('model-registry')})",
+    )
 
 
 def _read_int(path: str) -> int | None:
@@ -198,7 +253,10 @@ def available_memory() -> tuple[int, int | None]:
     available = int(re.search(r"MemAvailable:\s+(\d+) kB", meminfo).group(1)) * 1024
     for limit_file, usage_file in (
         ("/sys/fs/cgroup/memory.max", "/sys/fs/cgroup/memory.current"),
-        ("/sys/fs/cgroup/memory/memory.limit_in_bytes", "/sys/fs/cgroup/memory/memory.usage_in_bytes"),
+        (
+            "/sys/fs/cgroup/memory/memory.limit_in_bytes",
+            "/sys/fs/cgroup/memory/memory.usage_in_bytes",
+        ),
     ):
         limit = _read_int(limit_file)
         if limit and limit < available * 64:  # cgroup v1 reports "no limit" as a huge number
@@ -211,16 +269,27 @@ def check_memory() -> Check:
         available, limit = available_memory()
     except (OSError, AttributeError):
         return Check("memory", "warn", "could not read /proc/meminfo: check the workbench size.")
-    text = f"{available / GIB:.1f} GiB available" + (f" (limit {limit / GIB:.1f} GiB)" if limit else "")
+    text = f"{available / GIB:.1f} GiB available" + (
+        f" (limit {limit / GIB:.1f} GiB)" if limit else ""
+    )
     if available < MEMORY_WARNING:
-        return Check("memory", "warn", f"{text}; under 3 GiB the training kernel may die. Stop other "
-                                       "kernels, or pick a larger workbench size.")
+        return Check(
+            "memory",
+            "warn",
+            f"{text}; under 3 GiB the training kernel may die. Stop other "
+            "kernels, or pick a larger workbench size.",
+        )
     return Check("memory", "ok", text)
 
 
 CHECKS: tuple[Callable[[], Check | list[Check]], ...] = (
-    check_python, check_packages, check_dataset, check_memory,
-    check_data_connection, check_s3, check_registry,
+    check_python,
+    check_packages,
+    check_dataset,
+    check_memory,
+    check_data_connection,
+    check_s3,
+    check_registry,
 )
 
 

@@ -110,10 +110,12 @@ def require(names: tuple[str, ...] | list[str]) -> dict[str, str]:
     """Return the named environment variables, or raise one error listing every missing one."""
     missing = [name for name in names if not os.environ.get(name)]
     if missing:
-        origins = [text for prefix, text in _ORIGINS.items() if any(n.startswith(prefix) for n in missing)]
+        origins = [
+            text for prefix, text in _ORIGINS.items() if any(n.startswith(prefix) for n in missing)
+        ]
         raise MissingSettingsError(
             f"Missing environment variables: {', '.join(missing)}. {' '.join(origins)} "
             "On a laptop, start JupyterLab with `make lab`, which sets them, or run "
-            "`eval \"$(make -s env)\"` before starting it."
+            '`eval "$(make -s env)"` before starting it.'
         )
     return {name: os.environ[name] for name in names}

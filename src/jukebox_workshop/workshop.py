@@ -12,6 +12,7 @@ import nbformat
 from nbclient import NotebookClient
 from nbclient.exceptions import CellExecutionError
 
+from jukebox_workshop.runs import Workspace
 from jukebox_workshop.settings import NOTEBOOK_DIR, OUTPUT_DIR, REPO_ROOT
 
 EXECUTED_DIR = REPO_ROOT / "build" / "executed"
@@ -26,7 +27,9 @@ def run_notebook(path: Path, timeout: int = 1800) -> float:
     """Execute a notebook in its own folder, save the executed copy, return the seconds it took."""
     notebook = nbformat.read(path, as_version=4)
     client = NotebookClient(
-        notebook, timeout=timeout, kernel_name="python3",
+        notebook,
+        timeout=timeout,
+        kernel_name="python3",
         resources={"metadata": {"path": str(path.parent)}},
     )
     EXECUTED_DIR.mkdir(parents=True, exist_ok=True)
@@ -46,16 +49,16 @@ def _read(path: Path) -> dict:
 
 def summary(output_dir: Path = OUTPUT_DIR) -> list[str]:
     """One line per stage, from the files the notebooks wrote."""
-    prepared = _read(output_dir / "prepared" / "preprocessing.json")
-    latest = output_dir / "runs" / "LATEST"
-    if not latest.exists():
-        return ["No training run found in jukebox/output/runs/."]
-    version = latest.read_text().strip()
-    run_dir = output_dir / "runs" / version
-    training = _read(run_dir / "model" / "training.json")
-    metrics = _read(run_dir / "model" / "metrics.json")
-    upload = _read(run_dir / "upload.json")
-    registration = _read(run_dir / "registration.json")
+    workspace = Workspace(output_dir)
+    prepared = _read(workspace.preprocessing_file)
+    version = workspace.latest_version()
+    if not version:
+        return [f"No training run found in {workspace.runs_dir}/."]
+    run = workspace.run(version)
+    training = _read(run.training_file)
+    metrics = _read(run.metrics_file)
+    upload = _read(run.upload_file)
+    registration = _read(run.registration_file)
 
     lines = []
     if prepared:

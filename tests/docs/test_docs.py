@@ -80,7 +80,9 @@ def test_relative_links_and_anchors_resolve(page):
         resolved = (page.parent / path).resolve() if path else page
         assert resolved.exists(), f"{page.name}: link [{text}]({target}) points at nothing"
         if anchor and resolved.suffix == ".md":
-            assert anchor in anchors(resolved), f"{page.name}: no heading for #{anchor} in {path or page.name}"
+            assert anchor in anchors(resolved), (
+                f"{page.name}: no heading for #{anchor} in {path or page.name}"
+            )
 
 
 @pytest.mark.parametrize("page", PAGES, ids=IDS)
@@ -103,9 +105,15 @@ def test_images_exist_and_have_alt_text(page):
 def test_every_image_is_used():
     used = {
         (page.parent / target).resolve()
-        for page in PAGES for _, _, target in links(page) if not is_external(target)
+        for page in PAGES
+        for _, _, target in links(page)
+        if not is_external(target)
     }
-    orphans = [p.name for p in IMAGES_DIR.iterdir() if p.suffix in IMAGE_SUFFIXES and p.resolve() not in used]
+    orphans = [
+        p.name
+        for p in IMAGES_DIR.iterdir()
+        if p.suffix in IMAGE_SUFFIXES and p.resolve() not in used
+    ]
     assert not orphans, f"images nothing links to: {orphans}"
 
 
@@ -123,7 +131,9 @@ def test_paths_in_backticks_exist(page):
         if not looks_like_path(token) or token.startswith(GENERATED + INSIDE_A_VERSION):
             continue
         bases = (REPO_ROOT, page.parent, NOTEBOOK_DIR)
-        assert any((base / token).exists() for base in bases), f"{page.name}: `{token}` does not exist"
+        assert any((base / token).exists() for base in bases), (
+            f"{page.name}: `{token}` does not exist"
+        )
 
 
 @pytest.mark.parametrize("page", PAGES, ids=IDS)
@@ -145,7 +155,9 @@ def make_targets() -> set[str]:
 def test_make_targets_exist(page):
     for line in commands(page):
         for target in re.findall(r"\bmake (?:-s )?([a-z][\w-]*)", line):
-            assert target in make_targets(), f"{page.name}: `make {target}` is not a Makefile target"
+            assert target in make_targets(), (
+                f"{page.name}: `make {target}` is not a Makefile target"
+            )
 
 
 @cache
@@ -161,7 +173,9 @@ def cli_subcommands() -> set[str]:
 def test_cli_subcommands_exist(page):
     for line in commands(page):
         for command in re.findall(r"(?:^|[\s/(])jukebox ([a-z][\w-]*)", line):
-            assert command in cli_subcommands(), f"{page.name}: `jukebox {command}` is not a subcommand"
+            assert command in cli_subcommands(), (
+                f"{page.name}: `jukebox {command}` is not a subcommand"
+            )
 
 
 @pytest.mark.parametrize("page", PAGES, ids=IDS)
@@ -183,7 +197,11 @@ def quoted_figures(page: Path) -> list[tuple[str, float, str, str]]:
         if line.startswith("#"):
             heading_notebook = named[0] if len(named) == 1 else None
         for value, unit in FIGURE.findall(line):
-            owner = "total" if "in total" in line else (named[0] if len(named) == 1 else heading_notebook)
+            owner = (
+                "total"
+                if "in total" in line
+                else (named[0] if len(named) == 1 else heading_notebook)
+            )
             figures.append((owner, float(value), unit, line.strip()))
     return figures
 
@@ -194,7 +212,9 @@ def test_quoted_timings_match_the_benchmarks(page):
     if not figures:
         return
     if not BENCHMARKS.exists():
-        pytest.skip(f"{BENCHMARKS.relative_to(REPO_ROOT)} not recorded yet (benchmarks/notebooks.py)")
+        pytest.skip(
+            f"{BENCHMARKS.relative_to(REPO_ROOT)} not recorded yet (benchmarks/notebooks.py)"
+        )
     measured = json.loads(BENCHMARKS.read_text())["notebooks"]
     for owner, value, unit, line in figures:
         assert owner, f"{page.name}: a figure with no notebook to compare it with: {line!r}"
@@ -219,6 +239,9 @@ def test_the_figure_convention(tmp_path):
         "The six take about 4 min in total.\n\n## Elsewhere\n\nabout 3 GiB\n"
     )
     assert [(owner, value, unit) for owner, value, unit, _ in quoted_figures(page)] == [
-        ("03-train", 2, "min"), ("01-explore", 12, "s"), ("01-explore", 800, "MiB"),
-        ("total", 4, "min"), (None, 3, "GiB"),
+        ("03-train", 2, "min"),
+        ("01-explore", 12, "s"),
+        ("01-explore", 800, "MiB"),
+        ("total", 4, "min"),
+        (None, 3, "GiB"),
     ]

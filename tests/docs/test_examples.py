@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import ast
-import json
 import re
 import textwrap
 
 import numpy as np
 import pytest
 
+from jukebox_workshop.runs import Workspace
 from jukebox_workshop.settings import OUTPUT_DIR, REPO_ROOT
 
 DOCS = REPO_ROOT / "docs"
@@ -21,34 +21,45 @@ def python_blocks(page: str) -> list[str]:
     return [textwrap.dedent(code) for _, code in blocks]
 
 
-def latest_model_dir():
-    latest = OUTPUT_DIR / "runs" / "LATEST"
-    if not latest.exists():
-        pytest.skip("no trained model in jukebox/output/runs/ (run `make workshop`)")
-    return OUTPUT_DIR / "runs" / latest.read_text().strip() / "model"
+def latest_run():
+    workspace = Workspace(OUTPUT_DIR)
+    if not workspace.latest_version():
+        pytest.skip(f"no trained model in {workspace.runs_dir}/ (run `make workshop`)")
+    return workspace.run(workspace.latest_version())
 
 
 @pytest.mark.after_notebooks
 def test_serving_example_matches_the_exported_model():
     import onnxruntime as ort
 
-    model_dir = latest_model_dir()
-    preprocessing = json.loads((model_dir / "preprocessing.json").read_text())
+    run = latest_run()
+    preprocessing = run.preprocessing()
     helpers, call = python_blocks("serving.md")[:2]
     namespace: dict = {}
     exec(helpers, namespace)
     song = ast.literal_eval(re.search(r"^song = (\{.*?\})$", call, re.M | re.S).group(1))
 
     request = namespace["v2_request"](song, preprocessing["features"])
-    session = ort.InferenceSession(str(model_dir / "1" / "model.onnx"), providers=["CPUExecutionProvider"])
+    session = ort.InferenceSession(str(run.onnx_file), providers=["CPUExecutionProvider"])
     assert [i["name"] for i in request["inputs"]] == [i.name for i in session.get_inputs()]
     assert all(i["shape"] == [1, 1] and i["datatype"] == "FP32" for i in request["inputs"])
 
-    feeds = {i["name"]: np.array(i["data"], dtype="float32").reshape(i["shape"]) for i in request["inputs"]}
+    feeds = {
+        i["name"]: np.array(i["data"], dtype="float32").reshape(i["shape"])
+        for i in request["inputs"]
+    }
     (probabilities,) = session.run(None, feeds)
     output = session.get_outputs()[0]
-    response = {"outputs": [{"name": output.name, "datatype": "FP32", "shape": list(probabilities.shape),
-                             "data": probabilities.ravel().tolist()}]}
+    response = {
+        "outputs": [
+            {
+                "name": output.name,
+                "datatype": "FP32",
+                "shape": list(probabilities.shape),
+                "data": probabilities.ravel().tolist(),
+            }
+        ]
+    }
     top = namespace["top_countries"](response, preprocessing["countries"])
     assert len(top) == 5 and all(country in preprocessing["countries"] for country, _ in top)
     assert top[0][1] == pytest.approx(float(probabilities.max()))

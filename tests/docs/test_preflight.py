@@ -49,7 +49,9 @@ def test_missing_settings_fail_with_what_to_do(monkeypatch, capsys, dataset):
         monkeypatch.delenv(name, raising=False)
     status, lines = run(capsys)
     assert status == 1
-    assert lines["data connection"].startswith("FAIL Missing environment variables: AWS_S3_ENDPOINT")
+    assert lines["data connection"].startswith(
+        "FAIL Missing environment variables: AWS_S3_ENDPOINT"
+    )
     assert "data connection attached to the workbench" in lines["data connection"]
     assert lines["s3 bucket"].startswith("skip")
     assert lines["model registry"].startswith("FAIL MODEL_REGISTRY_URL is not set")
@@ -86,7 +88,10 @@ def test_unreachable_registry(monkeypatch):
 def test_everything_passes_on_the_local_platform(platform_env, capsys):
     status, lines = run(capsys)
     assert status == 0, lines
-    assert lines["s3 bucket"] == f"ok s3://models at {platform_env['AWS_S3_ENDPOINT']} answers with these keys"
+    assert (
+        lines["s3 bucket"]
+        == f"ok s3://models at {platform_env['AWS_S3_ENDPOINT']} answers with these keys"
+    )
     assert lines["s3 pipeline"] == "ok the 'pipeline' bucket exists"
     assert lines["model registry"].startswith("ok ")
     assert "/api/model_registry/v1alpha3/" in lines["model registry"]
@@ -117,4 +122,6 @@ def test_s3_down(platform_env, monkeypatch):
 def test_something_that_is_not_a_registry(platform_env, monkeypatch):
     monkeypatch.setenv(REGISTRY_URL_VARIABLE, f"http://127.0.0.1:{LocalPorts.from_env().filer}")
     check = preflight.check_registry()
-    assert check.status == "FAIL" and "answered 404 for /api/model_registry/v1alpha3/" in check.detail
+    assert (
+        check.status == "FAIL" and "answered 404 for /api/model_registry/v1alpha3/" in check.detail
+    )

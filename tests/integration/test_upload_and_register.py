@@ -22,6 +22,7 @@ from local_platform import s3_client
 from nbclient import NotebookClient
 from nbclient.exceptions import CellExecutionError
 
+from jukebox_workshop.runs import Workspace
 from jukebox_workshop.settings import NOTEBOOK_DIR
 
 pytestmark = pytest.mark.platform
@@ -32,8 +33,9 @@ UPLOAD, REGISTER = "05-upload.ipynb", "06-register.ipynb"
 def run_notebook(name: str, folder: Path) -> str:
     """Execute a notebook in `folder`; return its printed output, or raise CellExecutionError."""
     notebook = nbformat.read(NOTEBOOK_DIR / name, as_version=4)
-    NotebookClient(notebook, timeout=180, kernel_name="python3",
-                   resources={"metadata": {"path": str(folder)}}).execute()
+    NotebookClient(
+        notebook, timeout=180, kernel_name="python3", resources={"metadata": {"path": str(folder)}}
+    ).execute()
     return "\n".join(
         output.get("text", "") for cell in notebook.cells for output in cell.get("outputs", [])
     )
@@ -55,22 +57,40 @@ def free_port() -> int:
 def run_folder(tmp_path: Path) -> tuple[Path, str]:
     """A folder laid out as notebooks 3 and 4 leave it, with a small model run."""
     version = f"test-{secrets.token_hex(4)}"
-    model = tmp_path / "output" / "runs" / version / "model"
-    (model / "1").mkdir(parents=True)
-    (model / "1" / "model.onnx").write_bytes(secrets.token_bytes(2048))
-    (model / "preprocessing.json").write_text(json.dumps({"features": ["tempo"], "countries": ["NO"]}))
-    (model / "training.json").write_text(json.dumps({
-        "version": version, "trained_at": "2026-01-01T00:00:00+00:00", "training_seconds": 1.5,
-        "parameters": {"epochs": 2, "seed": 42}, "epochs_run": 2, "git_commit": "unknown",
-        "dataset_sha256": {"song_properties.parquet": "a" * 64, "song_rankings.parquet": "b" * 64},
-        "software": {"python": "3.11"},
-    }))
-    (model / "metrics.json").write_text(json.dumps({
-        "version": version, "test_examples": 10, "test_songs": 8,
-        "model": {"accuracy": 0.1, "top5_accuracy": 0.3, "macro_f1": 0.05},
-        "baselines": {"random forest": {"top5_accuracy": 0.2}}, "bayes": None,
-    }))
-    (tmp_path / "output" / "runs" / "LATEST").write_text(version)
+    workspace = Workspace(tmp_path / "output")
+    run = workspace.new_run(version)
+    run.onnx_file.write_bytes(secrets.token_bytes(2048))
+    run.preprocessing_file.write_text(json.dumps({"features": ["tempo"], "countries": ["NO"]}))
+    run.training_file.write_text(
+        json.dumps(
+            {
+                "version": version,
+                "trained_at": "2026-01-01T00:00:00+00:00",
+                "training_seconds": 1.5,
+                "parameters": {"epochs": 2, "seed": 42},
+                "epochs_run": 2,
+                "git_commit": "unknown",
+                "dataset_sha256": {
+                    "song_properties.parquet": "a" * 64,
+                    "song_rankings.parquet": "b" * 64,
+                },
+                "software": {"python": "3.11"},
+            }
+        )
+    )
+    run.metrics_file.write_text(
+        json.dumps(
+            {
+                "version": version,
+                "test_examples": 10,
+                "test_songs": 8,
+                "model": {"accuracy": 0.1, "top5_accuracy": 0.3, "macro_f1": 0.05},
+                "baselines": {"random forest": {"top5_accuracy": 0.2}},
+                "bayes": None,
+            }
+        )
+    )
+    workspace.mark_latest(run)
     return tmp_path, version
 
 
@@ -84,7 +104,9 @@ def attendee(running_platform: dict[str, str], monkeypatch: pytest.MonkeyPatch) 
 
 
 def stored_keys(env: dict[str, str], version: str) -> list[str]:
-    listing = s3_client(env).list_objects_v2(Bucket=env["AWS_S3_BUCKET"], Prefix=f"jukebox/{version}/")
+    listing = s3_client(env).list_objects_v2(
+        Bucket=env["AWS_S3_BUCKET"], Prefix=f"jukebox/{version}/"
+    )
     return sorted(item["Key"] for item in listing.get("Contents", []))
 
 
@@ -102,15 +124,15 @@ def test_upload_then_register_then_rerun_both(attendee, run_folder):
     printed = run_notebook(UPLOAD, folder)
     assert "Checkpoint passed" in printed
     assert stored_keys(attendee, version) == sorted(
-        f"jukebox/{version}/{name}" for name in
-        ("1/model.onnx", "metrics.json", "preprocessing.json", "training.json")
+        f"jukebox/{version}/{name}"
+        for name in ("1/model.onnx", "metrics.json", "preprocessing.json", "training.json")
     )
     assert "already stored" in run_notebook(UPLOAD, folder)
 
     assert f"Registered version {version}" in run_notebook(REGISTER, folder)
     assert "already registered" in run_notebook(REGISTER, folder)
     assert registered_versions(attendee).count(version) == 1
-    record = json.loads((folder / "output" / "runs" / version / "registration.json").read_text())
+    record = Workspace(folder / "output").run(version).registration()
     assert record["model_version_id"]
 
 
@@ -120,7 +142,7 @@ def test_a_stored_version_is_never_overwritten(attendee, run_folder):
     key = f"jukebox/{version}/metrics.json"
     before = s3_client(attendee).get_object(Bucket="models", Key=key)["Body"].read()
 
-    metrics = folder / "output" / "runs" / version / "model" / "metrics.json"
+    metrics = Workspace(folder / "output").run(version).metrics_file
     metrics.write_text(metrics.read_text().replace("0.3", "0.4"))
     message = failure(UPLOAD, folder)
     assert "already holds a different model" in message and "never overwritten" in message
@@ -153,11 +175,13 @@ def test_s3_down_means_nothing_is_registered(attendee, run_folder, monkeypatch):
     endpoint = f"http://127.0.0.1:{free_port()}"
     monkeypatch.setenv("AWS_S3_ENDPOINT", endpoint)
     assert f"Cannot reach the S3 server at {endpoint}" in failure(UPLOAD, folder)
-    assert "Run notebook 5 first (nothing was registered)" in failure(REGISTER, folder)
+    assert "run notebook 5 (upload) first. Nothing was registered." in failure(REGISTER, folder)
     assert version not in registered_versions(attendee)
 
 
-def test_registry_down_after_upload_registers_on_rerun_without_uploading(attendee, run_folder, monkeypatch):
+def test_registry_down_after_upload_registers_on_rerun_without_uploading(
+    attendee, run_folder, monkeypatch
+):
     folder, version = run_folder
     run_notebook(UPLOAD, folder)
     objects = stored_keys(attendee, version)
@@ -176,8 +200,17 @@ def test_registry_token_refused(attendee, run_folder, monkeypatch, tmp_path):
     token_file.write_text(secrets.token_urlsafe(16))
     port = free_port()
     server = subprocess.Popen(
-        [sys.executable, "-m", "jukebox_workshop.registry", "--port", str(port),
-         "--database", str(tmp_path / "secured.db"), "--token-file", str(token_file)],
+        [
+            sys.executable,
+            "-m",
+            "jukebox_workshop.registry",
+            "--port",
+            str(port),
+            "--database",
+            str(tmp_path / "secured.db"),
+            "--token-file",
+            str(token_file),
+        ],
         stderr=subprocess.DEVNULL,
     )
     try:

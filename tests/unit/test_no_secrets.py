@@ -46,7 +46,8 @@ def test_local_platform_credentials_stay_out_of_the_repository():
     secrets = [
         path.read_text().strip()
         for path in state_dir().glob("*")
-        if path.is_file() and path.stat().st_size < 200
+        if path.is_file()
+        and path.stat().st_size < 200
         and ("key" in path.name or "secret" in path.name or "token" in path.name)
     ]
     secrets = [secret for secret in secrets if len(secret) >= 12]

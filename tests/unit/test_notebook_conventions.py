@@ -25,9 +25,12 @@ def test_the_six_stages_are_there_in_order():
 def test_committed_without_outputs():
     result = subprocess.run(
         [sys.executable, "-m", "nbstripout", "--verify", *map(str, NOTEBOOKS)],
-        capture_output=True, text=True,
+        capture_output=True,
+        text=True,
     )
-    assert result.returncode == 0, f"strip outputs with `nbstripout jukebox/*.ipynb`:\n{result.stdout}"
+    assert result.returncode == 0, (
+        f"strip outputs with `nbstripout jukebox/*.ipynb`:\n{result.stdout}"
+    )
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=IDS)
@@ -63,5 +66,7 @@ def test_images_have_alt_text_and_colourmaps_are_colour_blind_safe(path):
 
 def test_relative_links_between_notebooks_resolve():
     for path in NOTEBOOKS:
-        for target in re.findall(r"\]\(([^):#]+\.ipynb)\)", markdown(nbformat.read(path, as_version=4))):
+        for target in re.findall(
+            r"\]\(([^):#]+\.ipynb)\)", markdown(nbformat.read(path, as_version=4))
+        ):
             assert (NOTEBOOK_DIR / target).exists(), f"{path.name} links to missing {target}"

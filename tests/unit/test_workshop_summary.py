@@ -2,6 +2,7 @@
 
 import json
 
+from jukebox_workshop.runs import Workspace
 from jukebox_workshop.workshop import notebooks, summary
 
 
@@ -15,26 +16,44 @@ def test_notebooks_are_found_in_order():
 
 
 def test_no_run_yet(tmp_path):
-    assert summary(tmp_path) == ["No training run found in jukebox/output/runs/."]
+    assert summary(tmp_path) == [f"No training run found in {tmp_path / 'runs'}/."]
 
 
 def test_one_line_per_stage_from_the_notebooks_files(tmp_path):
-    write(tmp_path / "prepared" / "preprocessing.json",
-          {"split": {"examples": {"train": 700, "validation": 150, "test": 150}}})
-    (tmp_path / "runs").mkdir()
-    (tmp_path / "runs" / "LATEST").write_text("20260101-000000")
-    run = tmp_path / "runs" / "20260101-000000"
-    write(run / "model" / "training.json", {"epochs_run": 12, "training_seconds": 3.2})
-    write(run / "model" / "metrics.json", {
-        "model": {"accuracy": 0.08, "top5_accuracy": 0.29, "macro_f1": 0.05},
-        "baselines": {"random forest": {"top5_accuracy": 0.25}},
-        "bayes": {"top5": 0.31},
-    })
-    write(run / "upload.json", {"objects": {"a": "1", "b": "2"}, "uri": "s3://models/jukebox/x"})
-    write(run / "registration.json", {"registered_model_id": "1", "model_version_id": "2",
-                                      "model_artifact_id": "1", "registry_url": "http://r"})
+    workspace = Workspace(tmp_path)
+    write(
+        workspace.preprocessing_file,
+        {"split": {"examples": {"train": 700, "validation": 150, "test": 150}}},
+    )
+    run = workspace.new_run("20260101-000000")
+    workspace.mark_latest(run)
+    write(run.training_file, {"epochs_run": 12, "training_seconds": 3.2})
+    write(
+        run.metrics_file,
+        {
+            "model": {"accuracy": 0.08, "top5_accuracy": 0.29, "macro_f1": 0.05},
+            "baselines": {"random forest": {"top5_accuracy": 0.25}},
+            "bayes": {"top5": 0.31},
+        },
+    )
+    write(run.upload_file, {"objects": {"a": "1", "b": "2"}, "uri": "s3://models/jukebox/x"})
+    write(
+        run.registration_file,
+        {
+            "registered_model_id": "1",
+            "model_version_id": "2",
+            "model_artifact_id": "1",
+            "registry_url": "http://r",
+        },
+    )
     lines = summary(tmp_path)
-    assert [line.split()[0] for line in lines] == ["prepared", "trained", "evaluated", "uploaded", "registered"]
+    assert [line.split()[0] for line in lines] == [
+        "prepared",
+        "trained",
+        "evaluated",
+        "uploaded",
+        "registered",
+    ]
     assert "top-5 29.0%" in lines[2] and "random forest top-5 25.0%" in lines[2]
     assert "best achievable top-5 31.0%" in lines[2]
     assert "s3://models/jukebox/x" in lines[3] and "version 2" in lines[4]

@@ -4,9 +4,17 @@ The notebook kernels inherit this process's environment when they start, so the 
 parameters and the local platform's settings are put into os.environ here, before any
 notebook runs. The platform is started only if it is not running, and stopped at the end
 only if this run started it.
+
+The tests' platform has a state dir of its own, `build/test-platform/`: a platform that
+`make workshop` or `make up` started (state in `.jukebox/`) is never used, stopped or written
+to by the tests, and where it holds the default ports the tests' platform takes free ones.
 """
 
 import os
+
+from jukebox_workshop.settings import REPO_ROOT
+
+TEST_STATE_DIR = REPO_ROOT / "build" / "test-platform"
 
 # Small values so that CI runs the whole workshop quickly; the notebooks' defaults are for class.
 CI_PARAMETERS = {
@@ -17,6 +25,10 @@ CI_PARAMETERS = {
 
 _started_platform = False
 _notebooks_prepared = False
+
+
+def pytest_configure(config):
+    os.environ["JUKEBOX_STATE_DIR"] = str(TEST_STATE_DIR)
 
 
 def pytest_collectstart(collector):

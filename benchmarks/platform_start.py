@@ -23,25 +23,24 @@ from pathlib import Path
 import boto3
 
 from jukebox_workshop import platform
-from jukebox_workshop.s3_server import GRPC_OFFSET
-from jukebox_workshop.settings import PORT_VARIABLES
 
 TARGET_SECONDS = 15
 MIB = 1024 * 1024
 
 
-def free_port_pair(taken: set[int]) -> int:
-    """A free port whose gRPC twin (+10000) is free too, below Linux's outgoing port range."""
+def free_port(offsets: list[int], taken: set[int]) -> int:
+    """A free port whose twins (+offsets) are free too, below Linux's outgoing port range."""
     for port in range(12000 + os.getpid() % 9000, 22000):
-        if port in taken:
+        numbers = [port, *(port + offset for offset in offsets)]
+        if taken.intersection(numbers):
             continue
         try:
-            for candidate in (port, port + GRPC_OFFSET):
+            for candidate in numbers:
                 with socket.socket() as probe:
                     probe.bind(("127.0.0.1", candidate))
         except OSError:
             continue
-        taken.add(port)
+        taken.update(numbers)
         return port
     raise SystemExit("no free ports between 12000 and 22000")
 
@@ -86,8 +85,10 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="jukebox-benchmark-") as state:
         os.environ["JUKEBOX_STATE_DIR"] = state
         os.environ.pop("JUKEBOX_REGISTRY_AUTH", None)
-        for variable, _ in PORT_VARIABLES.values():
-            os.environ[variable] = str(free_port_pair(taken))
+        for service in platform.SERVICES.values():
+            for port in service.ports:
+                offsets = [offset for _, offset in port.twins]
+                os.environ[port.variable] = str(free_port(offsets, taken))
         runs = []
         try:
             for number in range(1, args.runs + 1):

@@ -185,9 +185,9 @@ def screenshot_jupyterlab(browser) -> None:
 
 
 def screenshot_bucket(browser, environment: dict[str, str], version: str) -> None:
-    from jukebox_workshop.settings import LocalPorts
+    from jukebox_workshop import platform
 
-    url = f"http://127.0.0.1:{LocalPorts.from_env().filer}/buckets/{environment['AWS_S3_BUCKET']}/jukebox/{version}/"
+    url = f"http://127.0.0.1:{platform.current_ports()['filer']}/buckets/{environment['AWS_S3_BUCKET']}/jukebox/{version}/"
     page = browser.new_page(viewport={"width": 1280, "height": 560})
     page.goto(url)
     page.wait_for_load_state("networkidle")

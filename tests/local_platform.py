@@ -7,16 +7,19 @@ would be named `platform` and hide the standard library module of that name.)
 from __future__ import annotations
 
 import os
+import shlex
 import socket
 import subprocess
 import sys
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 
 import boto3
 from botocore.config import Config
 
-from jukebox_workshop.s3_server import GRPC_OFFSET
-from jukebox_workshop.settings import PORT_VARIABLES
+from jukebox_workshop import platform
+from jukebox_workshop.platform import SERVICES
 
 JUKEBOX = Path(sys.executable).parent / "jukebox"
 _taken: set[int] = set()
@@ -33,22 +36,41 @@ def _free(port: int) -> bool:
     return True
 
 
-def free_ports() -> dict[str, str]:
-    """JUKEBOX_*_PORT values on free ports whose gRPC twins (+10000) are free too.
+def free_port(offsets: tuple[int, ...] = ()) -> int:
+    """A free port whose twins at `offsets` are free too, not handed out before in this run.
 
-    All below 32768, where Linux picks the local ports of outgoing connections.
+    Below 32768, where Linux picks the local ports of outgoing connections.
     """
     low, span = 12000, 10000
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
-        port = low + probe.getsockname()[1] % span  # a different start for each run
-    chosen: dict[str, str] = {}
-    for variable, _ in PORT_VARIABLES.values():
-        while port in _taken or not (_free(port) and _free(port + GRPC_OFFSET)):
-            port = low + (port - low + 7) % span
-        _taken.update({port, port + GRPC_OFFSET})
-        chosen[variable] = str(port)
-    return chosen
+        port = low + probe.getsockname()[1] % span  # a different start for each call
+    while True:
+        numbers = [port, *(port + offset for offset in offsets)]
+        if not _taken.intersection(numbers) and all(_free(number) for number in numbers):
+            _taken.update(numbers)
+            return port
+        port = low + (port - low + 7) % span
+
+
+def free_ports() -> dict[str, str]:
+    """A JUKEBOX_*_PORT value for every port of every service, free with its twins."""
+    return {
+        port.variable: str(free_port(tuple(offset for _, offset in port.twins)))
+        for service in SERVICES.values()
+        for port in service.ports
+    }
+
+
+@contextmanager
+def held(*ports: int) -> Iterator[None]:
+    """Listen on these loopback ports while the block runs, as another program would."""
+    with ExitStack() as stack:
+        for port in ports:
+            holder = stack.enter_context(socket.socket())
+            holder.bind(("127.0.0.1", port))
+            holder.listen()
+        yield
 
 
 def platform_settings(state: Path) -> dict[str, str]:
@@ -79,3 +101,27 @@ def s3_client(environment: dict[str, str], **credentials: str):
         config=Config(s3={"addressing_style": "path"}),
         **keys,
     )
+
+
+def exported(output: str) -> dict[str, str]:
+    """The variables of `jukebox env`'s export lines."""
+    lines = [line for line in output.splitlines() if line.startswith("export ")]
+    return dict(shlex.split(line)[1].split("=", 1) for line in lines)
+
+
+def up(*options: str) -> dict[str, str]:
+    """`jukebox up`, then the variables `jukebox env` exports."""
+    result = jukebox("up", *options)
+    assert result.returncode == 0, result.stderr
+    environment = jukebox("env")
+    assert environment.returncode == 0, environment.stderr
+    return exported(environment.stdout)
+
+
+def down() -> list[int]:
+    """`jukebox down`, which must stop both services; the pids they had."""
+    pids = [service.pid for service in platform.status() if service.pid]
+    result = jukebox("down")
+    assert result.returncode == 0, result.stderr
+    assert "Stopped the S3 (SeaweedFS) and the Model Registry." in result.stdout
+    return pids

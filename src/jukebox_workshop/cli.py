@@ -1,9 +1,10 @@
 """The `jukebox` command: the local platform, the dataset, and the whole workshop in one go.
 
     jukebox up [--registry-token]     start S3 and the Model Registry on 127.0.0.1
-    jukebox status                    what runs where, with pid and memory
+    jukebox status                    what runs where, with pid, ports and memory
     eval "$(jukebox env)"             set the variables the notebooks read
     jukebox down                      stop what `jukebox up` started
+    jukebox clean [--yes]             remove the stopped platform's data, keys and logs
     jukebox data generate|convert|validate
     jukebox workshop                  run every notebook on the local platform
 
@@ -24,13 +25,24 @@ from .settings import MissingSettingsError, state_dir
 MIB = 1024 * 1024
 
 
+def _ports_line(service: platform.ServiceStatus) -> str:
+    twins = sorted({(label, offset) for p in service.ports for label, offset in p.port.twins})
+    extra = "".join(f" ({label} on each + {offset})" for label, offset in twins)
+    return "ports: " + ", ".join(p.describe() for p in service.ports) + extra
+
+
 def _up(args: argparse.Namespace) -> int:
     started = platform.start(
-        timeout=args.timeout, registry_token=True if args.registry_token else None
+        args.services or None,
+        timeout=args.timeout,
+        registry_token=True if args.registry_token else None,
     )
     for service in platform.status():
+        if not service.running:
+            continue
         how = "started" if service.name in started else "already running"
         print(f"{service.title:<16} {service.url:<24} {how} (pid {service.pid})")
+        print(f"{'':<16} {_ports_line(service)}")
     if platform.token_file().is_file():
         print("The Model Registry requires a bearer token (MODEL_REGISTRY_TOKEN in `jukebox env`).")
     print(f"State, credentials and logs: {state_dir()}")
@@ -41,7 +53,8 @@ def _up(args: argparse.Namespace) -> int:
 def _down(args: argparse.Namespace) -> int:
     stopped = platform.stop()
     if stopped:
-        print("Stopped the " + " and the ".join(platform.TITLES[name] for name in stopped) + ".")
+        titles = [platform.SERVICES[name].title for name in stopped]
+        print("Stopped the " + " and the ".join(titles) + ".")
     else:
         print("Nothing to stop: the local platform is not running.")
     return 0
@@ -57,6 +70,9 @@ def _status(args: argparse.Namespace) -> int:
             state, pid = "stopped", ""
         memory = f"{service.rss_bytes / MIB:.0f} MiB" if service.rss_bytes else ""
         print(f"  {service.title:<16} {state:<8} {pid:<10} {service.url:<24} {memory}".rstrip())
+        print(f"  {'':<16} {_ports_line(service)}")
+        if service.optional and not service.running:
+            print(f"  {'':<16} optional: `jukebox up {service.name}` starts it")
     print(f"Logs: {state_dir() / 'logs'}")
     return 0
 
@@ -65,8 +81,27 @@ def _env(args: argparse.Namespace) -> int:
     variables = platform.environment()
     for name, value in variables.items():
         print(f"export {name}={shlex.quote(value)}")
+    for service in platform.status():
+        if service.running:
+            print(f"# {service.title}: {_ports_line(service)}")
     if not platform.is_running():
         print("The local platform is not running: `make up` starts it.", file=sys.stderr)
+    return 0
+
+
+def _clean(args: argparse.Namespace) -> int:
+    if not args.yes:
+        found = platform.leftovers(args.services or None)
+        if not found:
+            print("Nothing to remove.")
+            return 0
+        print("This removes, for good:")
+        for path in found:
+            print(f"  {path}")
+        print("Run `jukebox clean --yes` to remove them (stop the platform first: `make down`).")
+        return 1
+    removed = platform.clean(args.services or None)
+    print(f"Removed {len(removed)} files and folders." if removed else "Nothing to remove.")
     return 0
 
 
@@ -93,7 +128,9 @@ def build_parser() -> argparse.ArgumentParser:
         prog="jukebox", description="The Jukebox workshop: local platform, dataset and notebooks."
     )
     commands = parser.add_subparsers(
-        dest="command", required=True, metavar="{up,down,status,env,data,workshop,preflight}"
+        dest="command",
+        required=True,
+        metavar="{up,down,status,env,clean,data,workshop,preflight}",
     )
 
     def command(
@@ -104,6 +141,13 @@ def build_parser() -> argparse.ArgumentParser:
         return sub
 
     up = command("up", _up, "start the local S3 server and Model Registry on 127.0.0.1")
+    up.add_argument(
+        "services",
+        nargs="*",
+        metavar="SERVICE",
+        help=f"start only these, and those they need ({', '.join(platform.SERVICES)}); "
+        "by default all but the optional ones",
+    )
     up.add_argument(
         "--registry-token",
         action="store_true",
@@ -116,8 +160,13 @@ def build_parser() -> argparse.ArgumentParser:
         help="seconds to wait for both services to answer (default: %(default).0f)",
     )
     command("down", _down, "stop the services `jukebox up` started")
-    command("status", _status, "show each service: running or not, pid, URL, memory")
+    command("status", _status, "show each service: running or not, pid, URL, ports, memory")
     command("env", _env, 'print export lines for the notebooks: eval "$(jukebox env)"')
+    clean = command(
+        "clean", _clean, "remove the stopped platform's data, keys and logs from its state dir"
+    )
+    clean.add_argument("services", nargs="*", metavar="SERVICE", help="only these")
+    clean.add_argument("--yes", action="store_true", help="remove them (else: list them)")
 
     data = command("data", _data, "generate, convert or validate the workshop dataset")
     data.add_argument(

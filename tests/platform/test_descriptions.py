@@ -1,0 +1,138 @@
+"""A service is a description: the platform starts, checks, shows, stops and cleans any service
+it is given the same way, optional ones and ones that need another included.
+
+These tests give the platform two small HTTP servers (Python's http.server) instead of the
+real services, so that they run in a second.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import sys
+import urllib.request
+
+import pytest
+from local_platform import free_port, held
+
+from jukebox_workshop import platform
+from jukebox_workshop.services import Context, PlatformError, Port, Service
+from jukebox_workshop.settings import state_dir
+
+pytestmark = pytest.mark.platform
+
+
+def http_server(name: str, **changes) -> Service:
+    """A description of `python -m http.server` serving `<state>/<name>/`."""
+    key = f"test-{name}"
+
+    def url(context: Context) -> str:
+        return f"http://127.0.0.1:{context.port(key)}"
+
+    def answers(context: Context) -> bool:
+        try:
+            with urllib.request.urlopen(url(context) + "/", timeout=1) as response:
+                return response.status == 200
+        except OSError:
+            return False
+
+    def prepare(context: Context) -> None:
+        folder = context.state / name
+        folder.mkdir(exist_ok=True)
+        (folder / "index.html").write_text(f"I am {name}")
+
+    return Service(
+        name=name,
+        title=f"Test {name}",
+        ports=(Port(key, f"{name} HTTP", f"JUKEBOX_TEST_{name.upper()}_PORT", free_port()),),
+        command=lambda context: [
+            sys.executable,
+            *("-m", "http.server", str(context.port(key))),
+            *("--bind", "127.0.0.1", "--directory", str(context.state / name)),
+        ],
+        url=url,
+        ready=answers,
+        environment=lambda context: {f"{name.upper()}_URL": url(context)},
+        stop_grace=2,
+        data=(name,),
+        prepare=prepare,
+        **changes,
+    )
+
+
+@pytest.fixture
+def services(isolated, monkeypatch: pytest.MonkeyPatch) -> dict[str, Service]:
+    """The platform with only the test servers: "web", and an optional "api" that needs it."""
+    described = {
+        "web": http_server("web"),
+        "api": http_server("api", optional=True, needs=("web",)),
+    }
+    monkeypatch.setattr(platform, "SERVICES", described)
+    return described
+
+
+def body(url: str) -> str:
+    with urllib.request.urlopen(url + "/", timeout=2) as response:
+        return response.read().decode()
+
+
+def test_the_default_start_leaves_out_optional_services(services) -> None:
+    assert platform.start() == ["web"]
+    shown = {service.name: service for service in platform.status()}
+    assert shown["web"].running and shown["web"].answering and not shown["api"].running
+    assert shown["api"].optional
+    assert body(shown["web"].url) == "I am web"
+    assert platform.is_running()  # the optional service is not needed for that
+    assert platform.environment() == {"WEB_URL": shown["web"].url}
+    assert platform.stop() == ["web"]
+
+
+def test_an_optional_service_starts_with_what_it_needs(services) -> None:
+    assert platform.start(["api"]) == ["web", "api"]
+    shown = {service.name: service for service in platform.status()}
+    assert body(shown["api"].url) == "I am api"
+    assert set(platform.environment()) == {"WEB_URL", "API_URL"}
+    assert platform.start(["api"]) == []  # both running: nothing to do
+    assert sorted(platform.stop()) == ["api", "web"]
+    assert not any(service.running for service in platform.status())
+
+
+def test_a_busy_default_moves_the_port_and_it_is_remembered(services) -> None:
+    web = services["web"]
+    default = web.ports[0].default
+    with held(default):
+        platform.start()
+        (shown,) = [service for service in platform.status() if service.name == "web"]
+    assert shown.url != f"http://127.0.0.1:{default}"
+    moved = shown.ports[0]
+    assert moved.number != default and moved.describe().endswith(f"(instead of {default})")
+    platform.stop()
+    platform.start()  # the default is free again, but the address stays the same
+    assert platform.environment()["WEB_URL"] == shown.url
+    platform.stop()
+
+
+def test_clean_removes_what_a_stopped_service_left(services) -> None:
+    platform.start()
+    with pytest.raises(PlatformError, match="The Test web is still running: stop the platform"):
+        platform.clean()
+    platform.stop()
+    left = platform.leftovers()
+    assert state_dir() / "web" in left and state_dir() / "logs" / "web.log" in left
+    assert platform.clean() == left
+    assert not (state_dir() / "web").exists() and platform.leftovers() == []
+    assert "test-web" not in platform.ports.remembered()
+
+
+def test_a_missing_program_stops_the_start_before_anything_runs(services, monkeypatch) -> None:
+    def missing(context: Context) -> list[str]:
+        raise PlatformError("The test program is missing: install it.")
+
+    services["api"] = dataclasses.replace(services["api"], command=missing)
+    with pytest.raises(PlatformError, match="The test program is missing"):
+        platform.start(["api"])
+    assert not any(service.running for service in platform.status())
+
+
+def test_an_unknown_service(services) -> None:
+    with pytest.raises(PlatformError, match="There is no service 'nope' in the local platform"):
+        platform.start(["nope"])

@@ -28,6 +28,19 @@ from jukebox_workshop.settings import NOTEBOOK_DIR
 pytestmark = pytest.mark.platform
 
 UPLOAD, REGISTER = "05-upload.ipynb", "06-register.ipynb"
+# What a workbench or a developer's shell may set that changes notebooks 5 and 6; tests set
+# them only on purpose.
+ATTENDEE_UNSET = (
+    "JUKEBOX_MODEL_VERSION",
+    "JUKEBOX_MODEL_NAME",
+    "JUPYTERHUB_USER",
+    "NOTEBOOK_ARGS",
+    "MODEL_REGISTRY_TOKEN",
+    "KF_PIPELINES_SA_TOKEN_PATH",
+    "AWS_CA_BUNDLE",
+    "MODEL_REGISTRY_CA_BUNDLE",
+    "SSL_CERT_FILE",
+)
 
 
 def run_notebook(name: str, folder: Path) -> str:
@@ -42,9 +55,10 @@ def run_notebook(name: str, folder: Path) -> str:
 
 
 def failure(name: str, folder: Path) -> str:
+    """Run a notebook that must stop; return what it raised, as `ErrorName: message`."""
     with pytest.raises(CellExecutionError) as error:
         run_notebook(name, folder)
-    return str(error.value)
+    return f"{error.value.ename}: {error.value.evalue}"
 
 
 def free_port() -> int:
@@ -99,20 +113,21 @@ def attendee(running_platform: dict[str, str], monkeypatch: pytest.MonkeyPatch) 
     """The environment `make lab` gives: the platform's variables, no notebook overrides."""
     for name, value in running_platform.items():
         monkeypatch.setenv(name, value)
-    monkeypatch.delenv("JUKEBOX_MODEL_VERSION", raising=False)
+    for name in ATTENDEE_UNSET:
+        monkeypatch.delenv(name, raising=False)
     return dict(running_platform)
 
 
-def stored_keys(env: dict[str, str], version: str) -> list[str]:
+def stored_keys(env: dict[str, str], version: str, model: str = "jukebox") -> list[str]:
     listing = s3_client(env).list_objects_v2(
-        Bucket=env["AWS_S3_BUCKET"], Prefix=f"jukebox/{version}/"
+        Bucket=env["AWS_S3_BUCKET"], Prefix=f"{model}/{version}/"
     )
     return sorted(item["Key"] for item in listing.get("Contents", []))
 
 
-def registered_versions(env: dict[str, str]) -> list[str]:
+def registered_versions(env: dict[str, str], model: str = "jukebox") -> list[str]:
     base = f"{env['MODEL_REGISTRY_URL']}/api/model_registry/v1alpha3"
-    found = httpx.get(f"{base}/registered_model", params={"name": "jukebox"})
+    found = httpx.get(f"{base}/registered_model", params={"name": model})
     if found.status_code == 404:
         return []
     versions = httpx.get(f"{base}/registered_models/{found.json()['id']}/versions").json()
@@ -248,3 +263,34 @@ def test_api_version_mismatch_names_the_pin(attendee, run_folder, monkeypatch):
         assert "model-registry==0.3.14" in message
     finally:
         server.shutdown()
+
+
+# What OpenShift AI's dashboard puts into the workbench of the user Ada.Lovelace@example.com.
+NOTEBOOK_ARGS = (
+    "--ServerApp.port=8888\n--ServerApp.tornado_settings="
+    '{"user":"ada-2elovelace-40example-2ecom","hub_host":"https://dashboard.example.com"}'
+)
+
+
+def test_each_workbench_user_gets_a_model_of_their_own(attendee, run_folder, monkeypatch):
+    folder, version = run_folder
+    monkeypatch.setenv("NOTEBOOK_ARGS", NOTEBOOK_ARGS)
+    model = "jukebox-ada-lovelace-example-com"
+    assert "Checkpoint passed" in run_notebook(UPLOAD, folder)
+    assert f"Registered version {version} of '{model}'" in run_notebook(REGISTER, folder)
+
+    assert stored_keys(attendee, version, model) and not stored_keys(attendee, version)
+    assert version in registered_versions(attendee, model)
+    assert version not in registered_versions(attendee)
+    record = Workspace(folder / "output").run(version)
+    assert record.upload()["prefix"] == f"{model}/{version}"
+    assert record.registration()["model_name"] == model
+
+
+def test_an_invalid_model_name_stops_before_anything_is_stored(attendee, run_folder, monkeypatch):
+    folder, version = run_folder
+    monkeypatch.setenv("JUKEBOX_MODEL_NAME", "Jukebox Ada")
+    message = failure(UPLOAD, folder)
+    assert "JUKEBOX_MODEL_NAME='Jukebox Ada' is not a valid model name" in message
+    assert "lower-case letters, digits and dashes" in message
+    assert not stored_keys(attendee, version, "Jukebox Ada")

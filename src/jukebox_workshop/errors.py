@@ -6,6 +6,7 @@ The notebooks call boto3 and the model-registry client directly; wrapping a call
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from importlib.metadata import version
@@ -20,7 +21,16 @@ from botocore.exceptions import (
 )
 from mr_openapi.exceptions import ForbiddenException, NotFoundException, UnauthorizedException
 
+from jukebox_workshop.settings import REGISTRY_TOKEN_VARIABLE
+
 LOCAL_HINT = "On a laptop, `make up` starts the local platform and `make status` shows it."
+USER_TOKEN = (
+    "your own user token (`oc whoami -t` in a terminal after `oc login`, or the token that the "
+    'OpenShift console\'s "Copy login command" shows)'
+)
+GRANT = (
+    "OpenShift AI dashboard: Settings > Model registry settings > the registry > Manage permissions"
+)
 
 # The REST prefix each client release speaks (see docs/instructor-guide.md, "Check the Model Registry").
 V1ALPHA3_CLIENTS = {f"0.3.{n}" for n in (*range(0, 12), 14)}
@@ -68,6 +78,37 @@ def explain_s3_errors(endpoint: str, bucket: str) -> Iterator[None]:
         raise
 
 
+def registry_refusal(url: str, error: UnauthorizedException | ForbiddenException) -> str:
+    """What to do when the registry (or the auth proxy in front of it) answers 401 or 403."""
+    refused = f"The Model Registry at {url} refused the request ({error.status} {error.reason})"
+    user_token_set = bool(os.environ.get(REGISTRY_TOKEN_VARIABLE))
+    if error.status == 401 and user_token_set:
+        return (
+            f"{refused}: the token in {REGISTRY_TOKEN_VARIABLE} is wrong or has expired (they "
+            f"usually last a day). Set {REGISTRY_TOKEN_VARIABLE} to a fresh one: {USER_TOKEN}."
+        )
+    if error.status == 401:
+        return (
+            f"{refused}: it needs a token and got none it accepts. Set "
+            f"{REGISTRY_TOKEN_VARIABLE} to {USER_TOKEN}. Locally, `make -s env` prints the "
+            "token of a registry started with one."
+        )
+    if user_token_set:
+        return (
+            f"{refused}: the user whose token is in {REGISTRY_TOKEN_VARIABLE} has no access to "
+            f"this registry. Ask your instructor to give your user access ({GRANT}, Users "
+            f"tab), or to give your project's service accounts access (Projects tab) and then "
+            f"unset {REGISTRY_TOKEN_VARIABLE}."
+        )
+    return (
+        f"{refused}: with {REGISTRY_TOKEN_VARIABLE} unset, the client sends this workbench's "
+        "service-account token, which the registry accepts only if your project's service "
+        f"accounts were given access. Either ask your instructor to give them access ({GRANT}, "
+        f"Projects tab, your project), or set {REGISTRY_TOKEN_VARIABLE} to {USER_TOKEN}. Then "
+        "run the notebook again."
+    )
+
+
 def client_api_prefix() -> str:
     """The REST prefix the installed model-registry client speaks."""
     release = version("model-registry")
@@ -92,13 +133,7 @@ def explain_registry_errors(url: str) -> Iterator[None]:
             f"MODEL_REGISTRY_URL (scheme, host and port). {LOCAL_HINT}"
         ) from None
     except (UnauthorizedException, ForbiddenException) as error:
-        raise WorkshopError(
-            f"The Model Registry at {url} refused the request ({error.status} {error.reason}). "
-            "The token is missing, expired or lacks access: set MODEL_REGISTRY_TOKEN (for "
-            "example to the output of `oc whoami -t`), or ask your instructor to give your user "
-            "access to the registry. Locally: `make -s env` prints the token of a registry "
-            "started with one."
-        ) from None
+        raise WorkshopError(registry_refusal(url, error)) from None
     except NotFoundException:
         pin = version("model-registry")
         raise WorkshopError(

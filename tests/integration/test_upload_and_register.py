@@ -21,6 +21,7 @@ import pytest
 from local_platform import s3_client
 from nbclient import NotebookClient
 from nbclient.exceptions import CellExecutionError
+from reverse_proxy import ReverseProxy
 
 from jukebox_workshop.runs import Workspace
 from jukebox_workshop.settings import NOTEBOOK_DIR
@@ -294,3 +295,45 @@ def test_an_invalid_model_name_stops_before_anything_is_stored(attendee, run_fol
     assert "JUKEBOX_MODEL_NAME='Jukebox Ada' is not a valid model name" in message
     assert "lower-case letters, digits and dashes" in message
     assert not stored_keys(attendee, version, "Jukebox Ada")
+
+
+def test_the_workbench_token_is_refused_until_the_project_is_granted_access(
+    attendee, run_folder, monkeypatch, tmp_path
+):
+    folder, version = run_folder
+    run_notebook(UPLOAD, folder)
+    # What OpenShift mounts in every workbench, and the variable the images point at it
+    service_account_token = secrets.token_urlsafe(24)
+    (tmp_path / "token").write_text(service_account_token)
+    monkeypatch.setenv("KF_PIPELINES_SA_TOKEN_PATH", str(tmp_path / "token"))
+    tokens = {service_account_token: False}
+    with ReverseProxy(attendee["MODEL_REGISTRY_URL"], tokens=tokens) as auth_proxy:
+        monkeypatch.setenv("MODEL_REGISTRY_URL", auth_proxy.url)
+        message = failure(REGISTER, folder)
+        assert "refused the request (403 Forbidden)" in message
+        assert "this workbench's service-account token" in message
+        assert "Manage permissions, Projects tab" in message  # fix 1: the instructor grants
+        assert "set MODEL_REGISTRY_TOKEN to your own user token (`oc whoami -t`" in message
+        assert "Copy login command" in message  # fix 2: the attendee's own token
+
+        tokens[service_account_token] = True  # the instructor grants the project access
+        assert f"Registered version {version}" in run_notebook(REGISTER, folder)
+
+
+def test_a_user_token_without_access_and_an_expired_one(attendee, run_folder, monkeypatch):
+    folder, _ = run_folder
+    run_notebook(UPLOAD, folder)
+    user_token = secrets.token_urlsafe(24)
+    with ReverseProxy(attendee["MODEL_REGISTRY_URL"], tokens={user_token: False}) as auth_proxy:
+        monkeypatch.setenv("MODEL_REGISTRY_URL", auth_proxy.url)
+        monkeypatch.setenv("MODEL_REGISTRY_TOKEN", user_token)
+        message = failure(REGISTER, folder)
+        assert "refused the request (403 Forbidden)" in message
+        assert "the user whose token is in MODEL_REGISTRY_TOKEN has no access" in message
+        assert "Users tab" in message and user_token not in message
+
+        monkeypatch.setenv("MODEL_REGISTRY_TOKEN", "expired")
+        message = failure(REGISTER, folder)
+        assert "refused the request (401 Unauthorized)" in message
+        assert "MODEL_REGISTRY_TOKEN is wrong or has expired" in message
+        assert "oc whoami -t" in message

@@ -24,6 +24,7 @@ from urllib.parse import urlsplit
 from jukebox_workshop.errors import WorkshopError, client_api_prefix
 from jukebox_workshop.settings import (
     MODEL_NAME_VARIABLE,
+    REGISTRY_CA_BUNDLE_VARIABLE,
     REGISTRY_TOKEN_VARIABLE,
     REGISTRY_URL_VARIABLE,
     REPO_ROOT,
@@ -225,6 +226,7 @@ def check_registry() -> Check:
                 author="preflight",
                 is_secure=secure,
                 user_token=os.environ.get(REGISTRY_TOKEN_VARIABLE),
+                custom_ca_envvar=REGISTRY_CA_BUNDLE_VARIABLE,
             )
     except WorkshopError as error:
         return Check("model registry", "FAIL", str(error))

@@ -28,6 +28,10 @@ S3_VARIABLES = (
 REGISTRY_URL_VARIABLE = "MODEL_REGISTRY_URL"
 REGISTRY_TOKEN_VARIABLE = "MODEL_REGISTRY_TOKEN"
 REGISTRY_VARIABLES = (REGISTRY_URL_VARIABLE,)
+# Files of certificate authorities to trust, for servers whose certificate the cluster signed.
+# boto3 reads AWS_CA_BUNDLE itself; notebook 6 gives the registry client the other one.
+S3_CA_BUNDLE_VARIABLE = "AWS_CA_BUNDLE"
+REGISTRY_CA_BUNDLE_VARIABLE = "MODEL_REGISTRY_CA_BUNDLE"
 
 MODEL_NAME_VARIABLE = "JUKEBOX_MODEL_NAME"
 DEFAULT_MODEL_NAME = "jukebox"

@@ -21,7 +21,7 @@ import pytest
 from local_platform import s3_client
 from nbclient import NotebookClient
 from nbclient.exceptions import CellExecutionError
-from reverse_proxy import ReverseProxy
+from reverse_proxy import Certificates, ReverseProxy, certificate_authority
 
 from jukebox_workshop.runs import Workspace
 from jukebox_workshop.settings import NOTEBOOK_DIR
@@ -117,6 +117,12 @@ def attendee(running_platform: dict[str, str], monkeypatch: pytest.MonkeyPatch) 
     for name in ATTENDEE_UNSET:
         monkeypatch.delenv(name, raising=False)
     return dict(running_platform)
+
+
+@pytest.fixture(scope="module")
+def certificates(tmp_path_factory: pytest.TempPathFactory) -> Certificates:
+    """A cluster's own certificate authority, and a server certificate it signed."""
+    return certificate_authority(tmp_path_factory.mktemp("tls"))
 
 
 def stored_keys(env: dict[str, str], version: str, model: str = "jukebox") -> list[str]:
@@ -295,6 +301,70 @@ def test_an_invalid_model_name_stops_before_anything_is_stored(attendee, run_fol
     assert "JUKEBOX_MODEL_NAME='Jukebox Ada' is not a valid model name" in message
     assert "lower-case letters, digits and dashes" in message
     assert not stored_keys(attendee, version, "Jukebox Ada")
+
+
+def test_s3_behind_a_certificate_of_the_clusters_own(
+    attendee, run_folder, monkeypatch, certificates, tmp_path
+):
+    folder, version = run_folder
+    with ReverseProxy(attendee["AWS_S3_ENDPOINT"], certificates=certificates) as route:
+        monkeypatch.setenv("AWS_S3_ENDPOINT", route.url)
+        message = failure(UPLOAD, folder)
+        assert (
+            f"The S3 server at {route.url} has a TLS certificate this workbench does not trust"
+            in message
+        )
+        assert "Set AWS_CA_BUNDLE to the path of a file" in message
+        assert "http://<service>.<namespace>.svc.cluster.local:<port>" in message
+        assert message.startswith("WorkshopError: ")  # not botocore's SSLError
+
+        # OpenShift AI's variable for the cluster's CA bundle, which boto3 does not read
+        monkeypatch.setenv("SSL_CERT_FILE", str(certificates.ca))
+        assert f"try `%env AWS_CA_BUNDLE={certificates.ca}` first" in failure(UPLOAD, folder)
+        monkeypatch.delenv("SSL_CERT_FILE")
+
+        monkeypatch.setenv("AWS_CA_BUNDLE", str(tmp_path / "ca.pem"))
+        assert f"AWS_CA_BUNDLE='{tmp_path / 'ca.pem'}' is not a file" in failure(UPLOAD, folder)
+
+        monkeypatch.setenv("AWS_CA_BUNDLE", str(certificates.ca))
+        assert "Checkpoint passed" in run_notebook(UPLOAD, folder)
+    assert len(stored_keys(attendee, version)) == 4
+
+
+def test_a_registry_behind_a_certificate_of_the_clusters_own(
+    attendee, run_folder, monkeypatch, certificates, tmp_path
+):
+    folder, version = run_folder
+    run_notebook(UPLOAD, folder)
+    monkeypatch.setenv("MODEL_REGISTRY_TOKEN", "any token: the local registry checks none")
+    with ReverseProxy(attendee["MODEL_REGISTRY_URL"], certificates=certificates) as route:
+        monkeypatch.setenv("MODEL_REGISTRY_URL", route.url)
+        message = failure(REGISTER, folder)
+        assert (
+            f"The Model Registry at {route.url} has a TLS certificate this workbench does not trust"
+            in message
+        )
+        assert "Set MODEL_REGISTRY_CA_BUNDLE to the path of a file" in message
+        assert "http://<registry>.<namespace>.svc.cluster.local:8080" in message
+        assert message.startswith("WorkshopError: ")  # not aiohttp's certificate error
+
+        monkeypatch.setenv("MODEL_REGISTRY_CA_BUNDLE", str(tmp_path / "ca.pem"))
+        message = failure(REGISTER, folder)
+        assert f"MODEL_REGISTRY_CA_BUNDLE='{tmp_path / 'ca.pem'}' is not a file" in message
+
+        monkeypatch.setenv("MODEL_REGISTRY_CA_BUNDLE", str(certificates.ca))
+        assert f"Registered version {version}" in run_notebook(REGISTER, folder)
+    assert version in registered_versions(attendee)
+
+
+def test_https_to_a_plain_http_server(attendee, run_folder, monkeypatch):
+    plain = attendee["MODEL_REGISTRY_URL"].replace("http://", "https://")
+    monkeypatch.setenv("MODEL_REGISTRY_URL", plain)
+    monkeypatch.setenv("MODEL_REGISTRY_TOKEN", "any")
+    run_notebook(UPLOAD, run_folder[0])
+    message = failure(REGISTER, run_folder[0])
+    assert f"The TLS connection to the Model Registry at {plain} failed" in message
+    assert "write http://, not https://, in MODEL_REGISTRY_URL" in message
 
 
 def test_the_workbench_token_is_refused_until_the_project_is_granted_access(

@@ -154,6 +154,9 @@ def test_dates_that_read_both_ways_are_refused(one_day, tmp_path):
     with pytest.raises(DataValidationError, match="'2/12/2025'.*month/day/year or as day/month"):
         convert(csv, tmp_path / "out")
     assert not (tmp_path / "out").exists()
+    convert(csv, tmp_path / "out", dates="month-first")
+    rankings = pd.read_parquet(tmp_path / "out" / RANKINGS_FILE)
+    assert set(rankings["snapshot_date"]) == {pd.Timestamp("2025-02-12")}
 
 
 def test_a_column_in_an_unknown_format_is_named_with_examples(one_day, tmp_path):

@@ -15,6 +15,7 @@ from ..settings import DEFAULT_DATA_DIR
 from .convert import convert
 from .errors import DatasetError
 from .generate import DEFAULT_N_DAYS, DEFAULT_SEED, MIN_DAYS, generate
+from .kaggle_csv import DATE_ORDERS
 from .validate import validate_dataset
 
 
@@ -31,7 +32,8 @@ def main(argv: Sequence[str] | None = None, prog: str = "jukebox data") -> int:
                 f"top-1 {bayes['top1']:.1%}, top-5 {bayes['top5']:.1%}."
             )
         elif args.command == "convert":
-            print(convert_report(convert(args.csv, args.out, overwrite=args.overwrite)))
+            summary = convert(args.csv, args.out, overwrite=args.overwrite, dates=args.dates)
+            print(convert_report(summary))
         else:
             properties, rankings = validate_dataset(args.data_dir)
             print(
@@ -86,6 +88,11 @@ def _parser(prog: str) -> argparse.ArgumentParser:
     convert_.add_argument("csv", type=Path, help="universal_top_spotify_songs.csv")
     convert_.add_argument("--out", type=Path, required=True, help="folder for the Parquet files")
     convert_.add_argument("--overwrite", action="store_true", help="replace existing files")
+    convert_.add_argument(
+        "--dates",
+        choices=sorted(DATE_ORDERS),
+        help="how to read dates like 2/12/2025 when no date in the file tells",
+    )
 
     validate_ = commands.add_parser("validate", help="check the data files")
     validate_.add_argument(

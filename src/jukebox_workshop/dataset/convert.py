@@ -37,22 +37,28 @@ from .schema import (
 from .validate import failures, problems, raise_problems, reason
 
 MIN_USABLE_SHARE = 0.5  # a file mostly dropped was misread, not merely untidy
-MIN_SONGS = 100  # notebook 2 splits the songs 70/15/15; fewer leave a test set of a handful
+MIN_SONGS = 800  # with fewer, a test set of 15% of the songs cannot tell a model from a guess
 
 
 def convert(
-    csv_path: str | Path, out_dir: str | Path, *, overwrite: bool = False
+    csv_path: str | Path,
+    out_dir: str | Path,
+    *,
+    overwrite: bool = False,
+    dates: str | None = None,
 ) -> dict[str, Any]:
     """Write song_properties.parquet and song_rankings.parquet from a copy of the Kaggle CSV.
 
-    Refuses to replace existing files in `out_dir` unless `overwrite=True`. Returns a
+    Refuses to replace existing files in `out_dir` unless `overwrite=True`. `dates`
+    ("month-first" or "day-first") says how to read dates like 2/12/2025 when the file does
+    not tell (the release dates usually do). Returns a
     summary: rows read and kept, songs, days and countries, and how many rows were dropped
     for which reason.
     """
     source, out = Path(csv_path), Path(out_dir)
     if not source.is_file():
         raise DatasetNotFoundError(f"{source} does not exist or is not a file.")
-    chart_file = read_chart_file(source)
+    chart_file = read_chart_file(source, dates)
     existing = [name for name in DATA_FILES if (out / name).exists()]
     if existing and not overwrite:
         raise DatasetExistsError(
@@ -148,6 +154,7 @@ def _refuse_too_little(source: Path, summary: dict[str, Any], rankings: pd.DataF
     if songs < MIN_SONGS:
         raise DataValidationError(
             f"{source}: only {songs} songs are on a country's chart, so nothing was written. "
-            f"The notebooks need at least {MIN_SONGS} (they split the songs into training, "
-            "validation and test sets). Use a larger part of the Kaggle file."
+            f"The notebooks need at least {MIN_SONGS}: they keep 15% of the songs to test the "
+            "model, and fewer test songs cannot tell a trained model from a guess. Use a "
+            "larger part of the Kaggle file, for example whole days of charts."
         )

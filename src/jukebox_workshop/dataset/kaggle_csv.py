@@ -24,6 +24,7 @@ TRUE_FALSE = {"true": True, "false": False, "1": True, "0": False, "1.0": True, 
 SEPARATORS = (",", ";", "\t")
 SLASHED_DATE = re.compile(r"^(\d{1,2})/(\d{1,2})/(\d{4})$")
 MONTH_FIRST, DAY_FIRST = "month/day/year", "day/month/year"
+DATE_ORDERS = {"month-first": MONTH_FIRST, "day-first": DAY_FIRST}
 READABLE_SHARE = 0.5  # below this share of readable values, the column's format is wrong
 EXAMPLES = 3
 KAGGLE_FILE = (
@@ -41,8 +42,12 @@ class ChartFile:
     notes: list[str] = field(default_factory=list)  # how the file was read
 
 
-def read_chart_file(source: Path) -> ChartFile:
-    """Every row of `source`, with the Kaggle columns as the schemas' types (empty when unknown)."""
+def read_chart_file(source: Path, dates: str | None = None) -> ChartFile:
+    """Every row of `source`, with the Kaggle columns as the schemas' types (empty when unknown).
+
+    `dates` ("month-first" or "day-first") says how to read dates like 2/12/2025 when no
+    date in the file tells.
+    """
     separator = _separator(source)
     try:
         text = pd.read_csv(
@@ -62,7 +67,7 @@ def read_chart_file(source: Path) -> ChartFile:
     if separator != ",":
         notes.append(f"fields separated by {separator!r}, decimal commas allowed")
     chart = ChartFile(pd.DataFrame(index=text.index), notes=notes)
-    order = _date_order(source, text)
+    order = DATE_ORDERS[dates] if dates else _date_order(source, text)
     if order:
         chart.notes.append(f"dates written {order}")
     for name in CSV_COLUMNS:
@@ -143,8 +148,9 @@ def _date_order(source: Path, text: pd.DataFrame) -> str | None:
         else "can be read as month/day/year or as day/month/year, and no date tells which"
     )
     raise DataValidationError(
-        f"{source}: the dates (e.g. {example!r}) {problem}. Save the file again with dates "
-        "written year-month-day (2025-02-12), as in the Kaggle download."
+        f"{source}: the dates (e.g. {example!r}) {problem}. Say which with --dates "
+        "month-first or --dates day-first, or save the file again with dates written "
+        "year-month-day (2025-02-12), as in the Kaggle download."
     )
 
 

@@ -56,7 +56,7 @@ def validate_table(frame: pd.DataFrame, schema: pa.DataFrameSchema) -> None:
 
 def raise_problems(found: list[str]) -> None:
     if found:
-        raise DataValidationError("\n".join([*found, FIX_HINT]), found)
+        raise DataValidationError("\n".join(found) + "\n" + FIX_HINT, found)
 
 
 def failures(frame: pd.DataFrame, schema: pa.DataFrameSchema) -> pd.DataFrame:

@@ -23,6 +23,13 @@ from jukebox_workshop.settings import (
 
 EXECUTED_DIR = REPO_ROOT / "build" / "executed"
 
+# Small values so that the tests run the notebooks quickly; the notebooks' defaults are for class.
+QUICK_PARAMETERS = {
+    "JUKEBOX_EPOCHS": "40",
+    "JUKEBOX_LEAK_DEMO_ROWS": "5000",
+    "JUKEBOX_BASELINE_TREES": "100",
+}
+
 
 def notebooks() -> list[Path]:
     """The workshop notebooks, in order (their names start with their number)."""

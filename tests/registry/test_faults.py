@@ -21,23 +21,31 @@ API = "/api/model_registry/v1alpha3"
 
 
 def test_kill_9_mid_run_loses_nothing(start_registry: Callable[..., RegistryProcess]) -> None:
+    """Creates, artifact upserts and updates run until SIGKILL: every acknowledged write is
+    there after a restart, as acknowledged."""
     server = start_registry()
     model = httpx.post(f"{server.url}{API}/registered_models", json={"name": "crash"}).json()
-    acknowledged: dict[str, str] = {}
+    acknowledged: dict[str, dict[str, str]] = {}  # version id -> what the server confirmed
 
     def write_until_the_server_dies() -> None:
         with httpx.Client(base_url=server.url, timeout=5) as http:
             for i in range(10_000):
-                body = {"name": f"v{i}", "registeredModelId": model["id"]}
                 try:
-                    response = http.post(f"{API}/model_versions", json=body)
+                    body = {"name": f"v{i}", "registeredModelId": model["id"]}
+                    version = http.post(f"{API}/model_versions", json=body).json()
+                    acknowledged[version["id"]] = {"name": version["name"]}
+                    artifact = {"artifactType": "model-artifact", "uri": f"s3://m/{i}"}
+                    http.post(f"{API}/model_versions/{version['id']}/artifacts", json=artifact)
+                    acknowledged[version["id"]]["uri"] = artifact["uri"]
+                    patch = {"description": f"tuned {i}"}
+                    http.patch(f"{API}/model_versions/{version['id']}", json=patch)
+                    acknowledged[version["id"]]["description"] = patch["description"]
                 except httpx.TransportError:
                     return
-                acknowledged[response.json()["id"]] = body["name"]
 
     writer = threading.Thread(target=write_until_the_server_dies)
     writer.start()
-    while len(acknowledged) < 40:
+    while len(acknowledged) < 30:
         time.sleep(0.005)
     server.kill()  # SIGKILL while the writer is still sending
     writer.join(10)
@@ -46,8 +54,15 @@ def test_kill_9_mid_run_loses_nothing(start_registry: Callable[..., RegistryProc
         assert db.execute("PRAGMA integrity_check").fetchone() == ("ok",)
     restarted = start_registry(server.database)
     with httpx.Client(base_url=restarted.url) as http:
-        for version_id, name in acknowledged.items():
-            assert http.get(f"{API}/model_versions/{version_id}").json()["name"] == name
+        for version_id, confirmed in acknowledged.items():
+            version = http.get(f"{API}/model_versions/{version_id}").json()
+            assert version["name"] == confirmed["name"]
+            assert version.get("description") == confirmed.get(
+                "description", version.get("description")
+            )
+            artifacts = http.get(f"{API}/model_versions/{version_id}/artifacts").json()["items"]
+            if "uri" in confirmed:
+                assert [a["uri"] for a in artifacts] == [confirmed["uri"]]
         newest = http.post(f"{API}/registered_models", json={"name": "after-crash"}).json()
     assert int(newest["id"]) > max(int(i) for i in acknowledged)
 

@@ -11,9 +11,10 @@ from pathlib import Path
 from fastapi import FastAPI
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from .api import PREFIXES, api_router
+from .api import api_router
 from .errors import error_response, install_error_handlers
 from .pages import pages_router
+from .responses import PREFIXES
 from .store import Store
 
 

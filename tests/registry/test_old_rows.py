@@ -68,6 +68,11 @@ def test_non_finite_numbers_stored_earlier_read_back(
         ):
             assert http.get(url).status_code == 200, url
         assert "value" not in http.get(f"{prefix}/artifacts/{metric['id']}").json()
+        # Filters skip the unreadable value and still read the others.
+        found = http.get(f"{prefix}/model_versions", params={"filterQuery": "accuracy > 0"})
+        assert found.json()["items"] == []
+        found = http.get(f"{prefix}/model_versions", params={"filterQuery": "epochs = 5"})
+        assert [item["id"] for item in found.json()["items"]] == [version["id"]]
 
     # The real client reads it, its pager too, and so does the page.
     assert client.get_model_version("old", "1").custom_properties["accuracy"] == "NaN"

@@ -8,7 +8,8 @@ from typing import Annotated
 from fastapi import Depends, Query, Request
 from sqlalchemy import ColumnElement
 
-from .errors import ApiError, BadRequest
+from . import filtering
+from .errors import BadRequest
 from .paging import Page
 from .schemas import ARTIFACT_TYPES, INT32, INTEGER
 from .store import Kind, Store
@@ -27,12 +28,15 @@ def optional_id(value: str | None, what: str) -> int | None:
 
 @dataclass(frozen=True)
 class Listing:
-    """The options of a list request."""
+    """The options of a list request: its page and its parsed filterQuery."""
 
     page: Page
+    expression: filtering.Expression | None
 
     def where(self, kind: Kind, entity: str) -> ColumnElement[bool] | None:
-        return None  # no filterQuery yet
+        if self.expression is None:
+            return None
+        return filtering.condition(self.expression, kind.table, entity)
 
 
 def listing(
@@ -42,12 +46,8 @@ def listing(
     next_page_token: Annotated[str | None, Query(alias="nextPageToken")] = None,
     filter_query: Annotated[str | None, Query(alias="filterQuery")] = None,
 ) -> Listing:
-    if filter_query:
-        raise ApiError(
-            501,
-            "filterQuery is not supported by this local registry: list without it and filter the items",
-        )
-    return Listing(Page.from_query(page_size, order_by, sort_order, next_page_token))
+    page = Page.from_query(page_size, order_by, sort_order, next_page_token)
+    return Listing(page, filtering.parse(filter_query or ""))
 
 
 def artifact_type_filter(

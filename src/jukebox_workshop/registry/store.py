@@ -30,6 +30,7 @@ from sqlalchemy import update as sql_update
 from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from .errors import BadRequest, Conflict, NotFound
+from .filtering import property_value
 from .paging import Cursor, Page
 from .tables import artifacts, context_ids, metadata, model_versions, registered_models
 
@@ -73,6 +74,7 @@ def _configure_connection(dbapi_connection: Any, _record: Any) -> None:
     # With WAL, NORMAL survives a killed process; only an OS crash could lose the last commits.
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.close()
+    dbapi_connection.create_function("registry_value", 4, property_value, deterministic=True)
 
 
 def _begin(conn: Connection) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import signal
 import socket
 import sqlite3
@@ -11,6 +12,7 @@ import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from http.client import HTTPConnection
 from pathlib import Path
 
 import httpx
@@ -65,6 +67,27 @@ def test_kill_9_mid_run_loses_nothing(start_registry: Callable[..., RegistryProc
                 assert [a["uri"] for a in artifacts] == [confirmed["uri"]]
         newest = http.post(f"{API}/registered_models", json={"name": "after-crash"}).json()
     assert int(newest["id"]) > max(int(i) for i in acknowledged)
+
+
+def test_a_500_leaves_the_connection_usable(start_registry: Callable[..., RegistryProcess]) -> None:
+    """An unexpected error answers a JSON 500 and keeps the keep-alive connection open: the
+    next request on it must not meet a reset connection."""
+    server = start_registry()
+    model = httpx.post(f"{server.url}{API}/registered_models", json={"name": "broken"}).json()
+    with sqlite3.connect(server.database) as db:  # a row no version of the server wrote
+        db.execute("UPDATE registered_models SET attributes = '[1]' WHERE id = ?", (model["id"],))
+    connection = HTTPConnection("127.0.0.1", server.port, timeout=5)
+    for _ in range(20):
+        connection.request("GET", f"{API}/registered_models/{model['id']}")
+        broken = connection.getresponse()
+        body = json.loads(broken.read())
+        assert broken.status == 500 and body["code"] == "Internal Server Error"
+        socket_used = connection.sock
+        connection.request("GET", "/healthz")
+        healthy = connection.getresponse()
+        assert healthy.status == 200 and json.loads(healthy.read()) == {"status": "ok"}
+        assert connection.sock is socket_used  # the same connection, not a new one
+    connection.close()
 
 
 def test_ids_keep_growing_across_restarts(start_registry: Callable[..., RegistryProcess]) -> None:

@@ -53,7 +53,7 @@ def error_response(
 
 
 def install_error_handlers(app: FastAPI) -> None:
-    """Handlers for the errors endpoints raise, and a JSON 500 for anything unexpected."""
+    """Handlers for the errors endpoints raise; unexpected ones are `middleware.CatchAll`'s."""
 
     @app.exception_handler(ApiError)
     async def _api_error(request: Request, exc: ApiError) -> JSONResponse:
@@ -81,8 +81,3 @@ def install_error_handlers(app: FastAPI) -> None:
     async def _database_busy(request: Request, exc: OperationalError) -> JSONResponse:
         log.error("database error on %s %s: %s", request.method, request.url.path, exc.orig)
         return error_response(503, f"database unavailable: {exc.orig}")
-
-    @app.exception_handler(Exception)
-    async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
-        log.exception("unexpected error on %s %s", request.method, request.url.path)
-        return error_response(500, f"internal error: {type(exc).__name__}: {exc}")

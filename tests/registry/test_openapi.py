@@ -1,8 +1,12 @@
-"""Responses checked against the published OpenAPI specs (v1alpha3 and v1, kept in `openapi/`)
-with openapi-core."""
+"""The registry against the published OpenAPI specs (v1alpha3 and v1, kept in `openapi/`):
+responses of a full tour checked with openapi-core, then schemathesis (examples, coverage,
+fuzzing and stateful phases) on both prefixes."""
 
 from __future__ import annotations
 
+import subprocess
+import sys
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -12,11 +16,14 @@ from openapi_core import OpenAPI
 from openapi_core.datatypes import RequestParameters
 from werkzeug.datastructures import Headers, ImmutableMultiDict
 
+from .registry_process import RegistryProcess
+
 SPEC_DIR = Path(__file__).resolve().parent / "openapi"
 SPECS = {
     "/api/model_registry/v1alpha3": "model-registry-v1alpha3.yaml",
     "/api/model_registry/v1": "model-registry-v1.yaml",
 }
+SCHEMATHESIS_CONFIG = Path(__file__).resolve().parent / "schemathesis.toml"
 
 
 @dataclass
@@ -204,3 +211,32 @@ def test_responses_match_the_spec(
     check(openapi, http.patch(f"{prefix}/model_versions/{version['id']}", json={"name": "n"}), 400)
     if prefix.endswith("/v1"):  # v1alpha3 lists no 400 for list operations
         check(openapi, http.get(f"{prefix}/model_versions?filterQuery=accuracy%20%3E"), 400)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("prefix", list(SPECS), ids=["v1alpha3", "v1"])
+def test_schemathesis(
+    start_registry: Callable[..., RegistryProcess], tmp_path: Path, prefix: str
+) -> None:
+    """No 5xx, answers of the documented content type and schema, and resources that stay
+    reachable across call sequences; bounded to a few seconds per phase (see the config)."""
+    server = start_registry()
+    command = [
+        sys.executable,
+        "-m",
+        "schemathesis.cli",
+        "--config-file",
+        str(SCHEMATHESIS_CONFIG),
+        "run",
+        str(SPEC_DIR / SPECS[prefix]),
+        "--url",
+        server.url,
+        "--phases",
+        "examples,coverage,fuzzing,stateful",
+        "--seed",
+        "1",
+        "--workers",
+        "2",
+    ]
+    result = subprocess.run(command, capture_output=True, text=True, timeout=300, cwd=tmp_path)
+    assert result.returncode == 0, result.stdout[-8000:] + result.stderr[-2000:]

@@ -6,6 +6,7 @@ The notebooks call boto3 and the model-registry client directly; wrapping a call
 
 from __future__ import annotations
 
+import json
 import os
 import re
 from collections.abc import Iterator
@@ -23,7 +24,12 @@ from botocore.exceptions import (
     ReadTimeoutError,
     SSLError,
 )
-from mr_openapi.exceptions import ForbiddenException, NotFoundException, UnauthorizedException
+from mr_openapi.exceptions import (
+    BadRequestException,
+    ForbiddenException,
+    NotFoundException,
+    UnauthorizedException,
+)
 
 from jukebox_workshop.settings import (
     REGISTRY_CA_BUNDLE_VARIABLE,
@@ -190,6 +196,14 @@ def registry_refusal(url: str, error: UnauthorizedException | ForbiddenException
     )
 
 
+def _server_message(error: BadRequestException) -> str:
+    """The `message` of the server's JSON error body, else the raw body."""
+    try:
+        return str(json.loads(error.body)["message"]).rstrip(".")
+    except (TypeError, ValueError, KeyError):
+        return str(error.body or error.reason)
+
+
 def client_api_prefix() -> str:
     """The REST prefix the installed model-registry client speaks."""
     release = version("model-registry")
@@ -216,6 +230,13 @@ def explain_registry_errors(url: str) -> Iterator[None]:
         ) from None
     except (UnauthorizedException, ForbiddenException) as error:
         raise WorkshopError(registry_refusal(url, error)) from None
+    except BadRequestException as error:
+        raise WorkshopError(
+            f"The Model Registry at {url} refused what was sent (400 Bad Request): "
+            f"{_server_message(error)}. It refuses a metric or parameter that is NaN or "
+            "infinite, as the real registry does: a diverged training run gives one. Train again "
+            "(notebook 3), then run notebooks 4, 5 and 6; this version was not registered."
+        ) from None
     except NotFoundException:
         pin = version("model-registry")
         raise WorkshopError(

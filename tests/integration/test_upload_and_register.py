@@ -201,6 +201,19 @@ def test_s3_down_means_nothing_is_registered(attendee, run_folder, monkeypatch):
     assert version not in registered_versions(attendee)
 
 
+def test_a_diverged_run_is_refused_by_the_registry_and_not_registered(attendee, run_folder):
+    folder, version = run_folder
+    metrics_file = Workspace(folder / "output").run(version).metrics_file
+    metrics = json.loads(metrics_file.read_text())
+    metrics["model"]["macro_f1"] = float("nan")  # what a diverged training run gives
+    metrics_file.write_text(json.dumps(metrics))
+    run_notebook(UPLOAD, folder)
+    message = failure(REGISTER, folder)
+    assert "refused what was sent (400 Bad Request)" in message
+    assert "this version was not registered" in message
+    assert version not in registered_versions(attendee)
+
+
 def test_registry_down_after_upload_registers_on_rerun_without_uploading(
     attendee, run_folder, monkeypatch
 ):

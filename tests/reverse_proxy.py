@@ -112,6 +112,9 @@ class ReverseProxy:
     certificates: serve HTTPS with them (else plain HTTP).
     tokens: act as the cluster's auth proxy: a request whose bearer token maps to True is
     forwarded, one mapping to False gets 403, any other (or none) 401. None: no check.
+    upstream_host: send the upstream's own address as the Host header, as the cluster's auth
+    proxy does (the local registry accepts only its own names); S3 needs the client's Host,
+    which its signature covers.
     Use as a context manager; `url` is its address.
     """
 
@@ -121,8 +124,10 @@ class ReverseProxy:
         *,
         certificates: Certificates | None = None,
         tokens: dict[str, bool] | None = None,
+        upstream_host: bool = False,
     ) -> None:
         self.upstream = urlsplit(upstream)
+        self.upstream_host = upstream_host
         self.tokens = tokens
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
         self.server.daemon_threads = True
@@ -164,6 +169,9 @@ class ReverseProxy:
                     self._answer(refused, [("Content-Type", "text/plain")], b"Forbidden\n")
                     return
                 headers = {k: v for k, v in self.headers.items() if k.lower() not in HOP_BY_HOP}
+                if proxy.upstream_host:
+                    headers = {k: v for k, v in headers.items() if k.lower() != "host"}
+                    headers["Host"] = proxy.upstream.netloc
                 upstream = http.client.HTTPConnection(
                     proxy.upstream.hostname, proxy.upstream.port, timeout=30
                 )

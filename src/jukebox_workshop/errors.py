@@ -196,6 +196,18 @@ def registry_refusal(url: str, error: UnauthorizedException | ForbiddenException
     )
 
 
+def bad_request(url: str, reason: str) -> str:
+    """What to do when the registry refuses a request as malformed."""
+    refused = f"The Model Registry at {url} refused what was sent (400 Bad Request): {reason}."
+    if "NaN" in reason or "Infinity" in reason:
+        return (
+            f"{refused} It refuses a metric or parameter that is NaN or infinite, as the real "
+            "registry does: a diverged training run gives one. Train again (notebook 3), then "
+            "run notebooks 4, 5 and 6; this version was not registered."
+        )
+    return f"{refused} Check MODEL_REGISTRY_URL; nothing was registered by this request."
+
+
 def _server_message(error: BadRequestException) -> str:
     """The `message` of the server's JSON error body, else the raw body."""
     try:
@@ -231,12 +243,7 @@ def explain_registry_errors(url: str) -> Iterator[None]:
     except (UnauthorizedException, ForbiddenException) as error:
         raise WorkshopError(registry_refusal(url, error)) from None
     except BadRequestException as error:
-        raise WorkshopError(
-            f"The Model Registry at {url} refused what was sent (400 Bad Request): "
-            f"{_server_message(error)}. It refuses a metric or parameter that is NaN or "
-            "infinite, as the real registry does: a diverged training run gives one. Train again "
-            "(notebook 3), then run notebooks 4, 5 and 6; this version was not registered."
-        ) from None
+        raise WorkshopError(bad_request(url, _server_message(error))) from None
     except NotFoundException:
         pin = version("model-registry")
         raise WorkshopError(

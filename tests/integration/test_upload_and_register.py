@@ -350,7 +350,9 @@ def test_a_registry_behind_a_certificate_of_the_clusters_own(
     folder, version = run_folder
     run_notebook(UPLOAD, folder)
     monkeypatch.setenv("MODEL_REGISTRY_TOKEN", "any token: the local registry checks none")
-    with ReverseProxy(attendee["MODEL_REGISTRY_URL"], certificates=certificates) as route:
+    with ReverseProxy(
+        attendee["MODEL_REGISTRY_URL"], certificates=certificates, upstream_host=True
+    ) as route:
         monkeypatch.setenv("MODEL_REGISTRY_URL", route.url)
         message = failure(REGISTER, folder)
         assert (
@@ -390,7 +392,9 @@ def test_the_workbench_token_is_refused_until_the_project_is_granted_access(
     (tmp_path / "token").write_text(service_account_token)
     monkeypatch.setenv("KF_PIPELINES_SA_TOKEN_PATH", str(tmp_path / "token"))
     tokens = {service_account_token: False}
-    with ReverseProxy(attendee["MODEL_REGISTRY_URL"], tokens=tokens) as auth_proxy:
+    with ReverseProxy(
+        attendee["MODEL_REGISTRY_URL"], tokens=tokens, upstream_host=True
+    ) as auth_proxy:
         monkeypatch.setenv("MODEL_REGISTRY_URL", auth_proxy.url)
         message = failure(REGISTER, folder)
         assert "refused the request (403 Forbidden)" in message
@@ -407,7 +411,9 @@ def test_a_user_token_without_access_and_an_expired_one(attendee, run_folder, mo
     folder, _ = run_folder
     run_notebook(UPLOAD, folder)
     user_token = secrets.token_urlsafe(24)
-    with ReverseProxy(attendee["MODEL_REGISTRY_URL"], tokens={user_token: False}) as auth_proxy:
+    with ReverseProxy(
+        attendee["MODEL_REGISTRY_URL"], tokens={user_token: False}, upstream_host=True
+    ) as auth_proxy:
         monkeypatch.setenv("MODEL_REGISTRY_URL", auth_proxy.url)
         monkeypatch.setenv("MODEL_REGISTRY_TOKEN", user_token)
         message = failure(REGISTER, folder)

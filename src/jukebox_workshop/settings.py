@@ -26,6 +26,8 @@ S3_VARIABLES = (
 REGISTRY_URL_VARIABLE = "MODEL_REGISTRY_URL"
 REGISTRY_TOKEN_VARIABLE = "MODEL_REGISTRY_TOKEN"
 REGISTRY_VARIABLES = (REGISTRY_URL_VARIABLE,)
+# The local model server's base URL (`make -s env`, once it runs); the V2 paths hang under it.
+MODEL_SERVER_URL_VARIABLE = "MODEL_SERVER_URL"
 
 BUCKETS = ("models", "pipeline", "data")
 DEFAULT_BUCKET = "models"

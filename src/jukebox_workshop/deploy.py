@@ -87,7 +87,7 @@ def connect(registry_url: str, token: str | None = None) -> Any:
 
 
 def version_to_deploy(registry: Any, model_name: str) -> str:
-    """The version the registered model's `deploy_version` names, else the newest live one."""
+    """The version the registered model's `deploy_version` names, else the newest one."""
     model = registry.get_registered_model(model_name)
     if model is None:
         raise DeployError(
@@ -97,10 +97,10 @@ def version_to_deploy(registry: Any, model_name: str) -> str:
     chosen = (model.custom_properties or {}).get(DEPLOY_VERSION_PROPERTY)
     if chosen:
         return str(chosen)
-    for version in registry.get_model_versions(model_name).order_by_creation_time().descending():
-        if version.state.value != "ARCHIVED":
-            return version.name
-    raise DeployError(f"The model '{model_name}' has no live version in the Model Registry.")
+    newest = registry.get_model_versions(model_name).order_by_creation_time().descending()
+    for version in newest:
+        return version.name
+    raise DeployError(f"The model '{model_name}' has no version in the Model Registry.")
 
 
 def registered_artifact(registry: Any, model_name: str, version: str) -> Any:

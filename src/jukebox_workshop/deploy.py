@@ -157,6 +157,7 @@ def download(uri: str, destination: Path, environment: dict[str, str]) -> list[s
             retries={"max_attempts": 2},
         ),
     )
+    shutil.rmtree(destination, ignore_errors=True)  # what a failed deployment left
     names = []
     with explain_s3_errors(endpoint, bucket):
         pages = s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix + "/")
@@ -323,23 +324,19 @@ def deploy(
             return deployment
         root = model_server.folder(state_dir())
         artifacts = root / "artifacts" / model_name
-        incoming = artifacts / f".incoming-{version}"
-        shutil.rmtree(incoming, ignore_errors=True)
-        say(f"Downloading version {version} of '{model_name}' from {artifact.uri}")
-        names = download(artifact.uri, incoming, environment)
         target = artifacts / version
-        shutil.rmtree(target, ignore_errors=True)
-        incoming.rename(target)
-        say(f"  {len(names)} files, checked by SHA-256")
-        say(f"Loading it into the model server at {url}")
+        say(f"Downloading version {version} of '{model_name}' from {artifact.uri}")
         try:
+            names = download(artifact.uri, target, environment)
+            say(f"  {len(names)} files, checked by SHA-256")
+            say(f"Loading it into the model server at {url}")
             settings = model_settings(model_name, version, target)
             _load(url, model_name, root / "models" / model_name / "model-settings.json", settings)
-        except DeployError:
-            shutil.rmtree(target, ignore_errors=True)
+        except BaseException:
+            shutil.rmtree(target, ignore_errors=True)  # the version served keeps its own files
             raise
         _check_answers(deployment, settings["inputs"])
-        for old in artifacts.iterdir():  # versions no longer served
+        for old in artifacts.iterdir():  # the versions no longer served
             if old != target:
                 shutil.rmtree(old, ignore_errors=True)
     say(f"Serving version {version} of '{model_name}' at {deployment.model_url}")

@@ -187,6 +187,9 @@ def test_what_cannot_be_deployed_says_why_and_leaves_the_served_version(serving:
         deploy(serving.model_name, broken, report=None)
 
     assert served_answer(serving, [SONG])[0] == first
-    settings_file = model_server.folder(state_dir()) / "models" / serving.model_name
-    assert json.loads((settings_file / "model-settings.json").read_text())["versions"] == [first]
+    folder = model_server.folder(state_dir())
+    settings_file = folder / "models" / serving.model_name / "model-settings.json"
+    assert json.loads(settings_file.read_text())["versions"] == [first]
+    artifacts = folder / "artifacts" / serving.model_name
+    assert [path.name for path in artifacts.iterdir()] == [first]  # nothing left of the failures
     assert psutil.pid_exists(server_pid())

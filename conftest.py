@@ -16,13 +16,6 @@ from jukebox_workshop.settings import REPO_ROOT
 
 TEST_STATE_DIR = REPO_ROOT / "build" / "test-platform"
 
-# Small values so that CI runs the whole workshop quickly; the notebooks' defaults are for class.
-CI_PARAMETERS = {
-    "JUKEBOX_EPOCHS": "40",
-    "JUKEBOX_LEAK_DEMO_ROWS": "5000",
-    "JUKEBOX_BASELINE_TREES": "100",
-}
-
 _started_platform = False
 _notebooks_prepared = False
 
@@ -42,8 +35,9 @@ def pytest_collectstart(collector):
         return
     _notebooks_prepared = True
     from jukebox_workshop import platform
+    from jukebox_workshop.workshop import QUICK_PARAMETERS
 
-    for name, value in CI_PARAMETERS.items():
+    for name, value in QUICK_PARAMETERS.items():
         os.environ.setdefault(name, value)
     _started_platform = bool(platform.start())
     os.environ.update(platform.environment())

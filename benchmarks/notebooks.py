@@ -24,13 +24,12 @@ from nbclient import NotebookClient
 
 from jukebox_workshop.runs import NoRunError, Workspace
 from jukebox_workshop.settings import OUTPUT_DIR
-from jukebox_workshop.workshop import notebooks
+from jukebox_workshop.workshop import QUICK_PARAMETERS, notebooks
 
 RESULTS = Path(__file__).parent / "results" / "notebooks.json"
 PEAK_MEMORY_CELL = (
     "print(next(line.split()[1] for line in open('/proc/self/status') if line.startswith('VmHWM')))"
 )
-CI_VARIABLES = ("JUKEBOX_EPOCHS", "JUKEBOX_LEAK_DEMO_ROWS", "JUKEBOX_BASELINE_TREES")
 
 
 def measure(path: Path) -> tuple[float, float]:
@@ -82,7 +81,7 @@ def main() -> None:
         help="notebook numbers (default: 01-04, which need no platform)",
     )
     args = parser.parse_args()
-    for name in CI_VARIABLES:  # workshop mode: the notebooks' own defaults
+    for name in QUICK_PARAMETERS:  # workshop mode: the notebooks' own defaults
         os.environ.pop(name, None)
     if any(number in args.only for number in ("05", "06", "08")):
         from jukebox_workshop import platform as local_platform

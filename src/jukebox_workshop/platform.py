@@ -136,7 +136,8 @@ def _waves(names: list[str]) -> list[list[str]]:
             and all(n in placed or n not in names for n in SERVICES[name].needs)
         ]
         if not wave:
-            raise PlatformError(f"The services {names} need each other in a circle.")
+            # A mistake in the services' descriptions, not something a user can fix.
+            raise RuntimeError(f"The services {names} need each other in a circle.")
         waves.append(wave)
         placed.update(wave)
     return waves

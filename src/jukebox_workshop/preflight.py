@@ -23,13 +23,17 @@ from urllib.parse import urlsplit
 
 from jukebox_workshop.errors import WorkshopError, client_api_prefix
 from jukebox_workshop.settings import (
+    MODEL_NAME_VARIABLE,
+    REGISTRY_CA_BUNDLE_VARIABLE,
     REGISTRY_TOKEN_VARIABLE,
     REGISTRY_URL_VARIABLE,
     REPO_ROOT,
     S3_VARIABLES,
     MissingSettingsError,
     data_dir,
+    model_name,
     require,
+    workbench_user,
 )
 
 GIB = 1024**3
@@ -222,6 +226,7 @@ def check_registry() -> Check:
                 author="preflight",
                 is_secure=secure,
                 user_token=os.environ.get(REGISTRY_TOKEN_VARIABLE),
+                custom_ca_envvar=REGISTRY_CA_BUNDLE_VARIABLE,
             )
     except WorkshopError as error:
         return Check("model registry", "FAIL", str(error))
@@ -237,6 +242,20 @@ def check_registry() -> Check:
         "ok",
         f"{address} answers {client_api_prefix()} (model-registry {version('model-registry')})",
     )
+
+
+def check_model_name() -> Check:
+    try:
+        name = model_name()
+    except MissingSettingsError as error:
+        return Check("model name", "FAIL", str(error))
+    if os.environ.get(MODEL_NAME_VARIABLE):
+        source = f"from {MODEL_NAME_VARIABLE}"
+    elif user := workbench_user():
+        source = f"from the workbench user {user}; {MODEL_NAME_VARIABLE} changes it"
+    else:
+        source = f"no workbench user found; {MODEL_NAME_VARIABLE} changes it"
+    return Check("model name", "ok", f"{name} ({source})")
 
 
 def _read_int(path: str) -> int | None:
@@ -290,6 +309,7 @@ CHECKS: tuple[Callable[[], Check | list[Check]], ...] = (
     check_data_connection,
     check_s3,
     check_registry,
+    check_model_name,
 )
 
 

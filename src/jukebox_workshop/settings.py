@@ -8,7 +8,9 @@ services, configured by the workbench's data connection).
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
+from urllib.parse import unquote
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 NOTEBOOK_DIR = REPO_ROOT / "jukebox"
@@ -28,6 +30,15 @@ REGISTRY_TOKEN_VARIABLE = "MODEL_REGISTRY_TOKEN"
 REGISTRY_VARIABLES = (REGISTRY_URL_VARIABLE,)
 # The local model server's base URL (`make -s env`, once it runs); the V2 paths hang under it.
 MODEL_SERVER_URL_VARIABLE = "MODEL_SERVER_URL"
+# Files of certificate authorities to trust, for servers whose certificate the cluster signed.
+# boto3 reads AWS_CA_BUNDLE itself; notebook 6 gives the registry client the other one.
+S3_CA_BUNDLE_VARIABLE = "AWS_CA_BUNDLE"
+REGISTRY_CA_BUNDLE_VARIABLE = "MODEL_REGISTRY_CA_BUNDLE"
+
+MODEL_NAME_VARIABLE = "JUKEBOX_MODEL_NAME"
+DEFAULT_MODEL_NAME = "jukebox"
+# Valid as a registered model's name, an S3 prefix and a Kubernetes resource name.
+_MODEL_NAME = re.compile(r"[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?")
 
 BUCKETS = ("models", "pipeline", "data")
 DEFAULT_BUCKET = "models"
@@ -72,6 +83,40 @@ def explicit_port(variable: str) -> int | None:
 def registry_auth_requested() -> bool:
     """True when JUKEBOX_REGISTRY_AUTH asks for a registry that requires a bearer token."""
     return os.environ.get(REGISTRY_AUTH_VARIABLE, "").strip().lower() in {"1", "true", "yes", "on"}
+
+
+def workbench_user() -> str | None:
+    """The user the workbench belongs to; None outside a workbench (a laptop, CI).
+
+    JupyterHub sets JUPYTERHUB_USER. OpenShift AI's dashboard sets no such variable: it
+    writes the user into NOTEBOOK_ARGS (`"user":"<name>"`), escaped for Kubernetes names
+    (`-` followed by the hex code of each character other than a letter or digit).
+    """
+    if user := os.environ.get("JUPYTERHUB_USER", "").strip():
+        return user
+    found = re.search(r'"user"\s*:\s*"([^"]+)"', os.environ.get("NOTEBOOK_ARGS", ""))
+    return unquote(found.group(1).replace("-", "%")) if found else None
+
+
+def model_name() -> str:
+    """The registered model's name, which is also the first folder of its S3 prefix.
+
+    JUKEBOX_MODEL_NAME if set; else `jukebox-<user>` in a workbench, so that attendees who
+    share a registry and a bucket each get their own model; else `jukebox`.
+    """
+    chosen = os.environ.get(MODEL_NAME_VARIABLE, "").strip()
+    if chosen:
+        if not _MODEL_NAME.fullmatch(chosen):
+            raise MissingSettingsError(
+                f"{MODEL_NAME_VARIABLE}={chosen!r} is not a valid model name: use up to 63 "
+                "lower-case letters, digits and dashes, starting and ending with a letter or "
+                f"digit (for example '{DEFAULT_MODEL_NAME}-ada')."
+            )
+        return chosen
+    user = re.sub(r"[^a-z0-9]+", "-", (workbench_user() or "").lower()).strip("-")
+    if not user:
+        return DEFAULT_MODEL_NAME
+    return f"{DEFAULT_MODEL_NAME}-{user}"[:63].rstrip("-")
 
 
 # Where each group of variables comes from, for the message when some are missing.

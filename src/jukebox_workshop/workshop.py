@@ -13,9 +13,22 @@ from nbclient import NotebookClient
 from nbclient.exceptions import CellExecutionError
 
 from jukebox_workshop.runs import Workspace
-from jukebox_workshop.settings import NOTEBOOK_DIR, OUTPUT_DIR, REPO_ROOT
+from jukebox_workshop.settings import (
+    DEFAULT_MODEL_NAME,
+    NOTEBOOK_DIR,
+    OUTPUT_DIR,
+    REPO_ROOT,
+    model_name,
+)
 
 EXECUTED_DIR = REPO_ROOT / "build" / "executed"
+
+# Small values so that the tests run the notebooks quickly; the notebooks' defaults are for class.
+QUICK_PARAMETERS = {
+    "JUKEBOX_EPOCHS": "40",
+    "JUKEBOX_LEAK_DEMO_ROWS": "5000",
+    "JUKEBOX_BASELINE_TREES": "100",
+}
 
 
 def notebooks() -> list[Path]:
@@ -87,8 +100,10 @@ def summary(output_dir: Path = OUTPUT_DIR) -> list[str]:
     if upload:
         lines.append(f"uploaded   {len(upload['objects'])} objects to {upload['uri']}")
     if registration:
+        # Records written before models were named per attendee have no name: it was jukebox.
+        name = registration.get("model_name", DEFAULT_MODEL_NAME)
         lines.append(
-            f"registered model {registration['registered_model_id']}, version "
+            f"registered model '{name}' (id {registration['registered_model_id']}), version "
             f"{registration['model_version_id']}, artifact {registration['model_artifact_id']} "
             f"at {registration['registry_url']}"
         )
@@ -103,11 +118,13 @@ def summary(output_dir: Path = OUTPUT_DIR) -> list[str]:
 def main() -> int:
     from jukebox_workshop import platform
 
+    name = model_name()  # an invalid JUKEBOX_MODEL_NAME stops here, before any notebook runs
     started = platform.start()
     os.environ.update(platform.environment())
     if started:
         print("Started the local platform (stop it with `make down`).")
 
+    print(f"Model name: {name} (JUKEBOX_MODEL_NAME changes it)")
     timings = []
     for path in notebooks():
         print(f"Running {path.name} ...", flush=True)

@@ -69,4 +69,4 @@ def test_bucket_listing_example_runs(local_platform, monkeypatch, capsys):
     (listing,) = python_blocks("object-storage.md")
     exec(listing, {})
     printed = capsys.readouterr().out
-    assert all(line.startswith("jukebox/") for line in printed.splitlines())
+    assert all(line.startswith("jukebox") for line in printed.splitlines())

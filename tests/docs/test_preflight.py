@@ -126,3 +126,17 @@ def test_something_that_is_not_a_registry(platform_env, monkeypatch):
     assert (
         check.status == "FAIL" and "answered 404 for /api/model_registry/v1alpha3/" in check.detail
     )
+
+
+def test_model_name_says_where_it_comes_from(monkeypatch):
+    monkeypatch.delenv("JUKEBOX_MODEL_NAME", raising=False)
+    monkeypatch.delenv("NOTEBOOK_ARGS", raising=False)
+    monkeypatch.setenv("JUPYTERHUB_USER", "ada")
+    check = preflight.check_model_name()
+    assert (check.status, check.detail) == (
+        "ok",
+        "jukebox-ada (from the workbench user ada; JUKEBOX_MODEL_NAME changes it)",
+    )
+    monkeypatch.setenv("JUKEBOX_MODEL_NAME", "Jukebox Ada")
+    check = preflight.check_model_name()
+    assert check.status == "FAIL" and "is not a valid model name" in check.detail

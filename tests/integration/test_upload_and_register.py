@@ -21,6 +21,7 @@ import pytest
 from local_platform import s3_client
 from nbclient import NotebookClient
 from nbclient.exceptions import CellExecutionError
+from reverse_proxy import Certificates, ReverseProxy, certificate_authority
 
 from jukebox_workshop.runs import Workspace
 from jukebox_workshop.settings import NOTEBOOK_DIR
@@ -28,6 +29,19 @@ from jukebox_workshop.settings import NOTEBOOK_DIR
 pytestmark = pytest.mark.platform
 
 UPLOAD, REGISTER = "05-upload.ipynb", "06-register.ipynb"
+# What a workbench or a developer's shell may set that changes notebooks 5 and 6; tests set
+# them only on purpose.
+ATTENDEE_UNSET = (
+    "JUKEBOX_MODEL_VERSION",
+    "JUKEBOX_MODEL_NAME",
+    "JUPYTERHUB_USER",
+    "NOTEBOOK_ARGS",
+    "MODEL_REGISTRY_TOKEN",
+    "KF_PIPELINES_SA_TOKEN_PATH",
+    "AWS_CA_BUNDLE",
+    "MODEL_REGISTRY_CA_BUNDLE",
+    "SSL_CERT_FILE",
+)
 
 
 def run_notebook(name: str, folder: Path) -> str:
@@ -42,9 +56,10 @@ def run_notebook(name: str, folder: Path) -> str:
 
 
 def failure(name: str, folder: Path) -> str:
+    """Run a notebook that must stop; return what it raised, as `ErrorName: message`."""
     with pytest.raises(CellExecutionError) as error:
         run_notebook(name, folder)
-    return str(error.value)
+    return f"{error.value.ename}: {error.value.evalue}"
 
 
 def free_port() -> int:
@@ -99,20 +114,27 @@ def attendee(running_platform: dict[str, str], monkeypatch: pytest.MonkeyPatch) 
     """The environment `make lab` gives: the platform's variables, no notebook overrides."""
     for name, value in running_platform.items():
         monkeypatch.setenv(name, value)
-    monkeypatch.delenv("JUKEBOX_MODEL_VERSION", raising=False)
+    for name in ATTENDEE_UNSET:
+        monkeypatch.delenv(name, raising=False)
     return dict(running_platform)
 
 
-def stored_keys(env: dict[str, str], version: str) -> list[str]:
+@pytest.fixture(scope="module")
+def certificates(tmp_path_factory: pytest.TempPathFactory) -> Certificates:
+    """A cluster's own certificate authority, and a server certificate it signed."""
+    return certificate_authority(tmp_path_factory.mktemp("tls"))
+
+
+def stored_keys(env: dict[str, str], version: str, model: str = "jukebox") -> list[str]:
     listing = s3_client(env).list_objects_v2(
-        Bucket=env["AWS_S3_BUCKET"], Prefix=f"jukebox/{version}/"
+        Bucket=env["AWS_S3_BUCKET"], Prefix=f"{model}/{version}/"
     )
     return sorted(item["Key"] for item in listing.get("Contents", []))
 
 
-def registered_versions(env: dict[str, str]) -> list[str]:
+def registered_versions(env: dict[str, str], model: str = "jukebox") -> list[str]:
     base = f"{env['MODEL_REGISTRY_URL']}/api/model_registry/v1alpha3"
-    found = httpx.get(f"{base}/registered_model", params={"name": "jukebox"})
+    found = httpx.get(f"{base}/registered_model", params={"name": model})
     if found.status_code == 404:
         return []
     versions = httpx.get(f"{base}/registered_models/{found.json()['id']}/versions").json()
@@ -176,6 +198,19 @@ def test_s3_down_means_nothing_is_registered(attendee, run_folder, monkeypatch):
     monkeypatch.setenv("AWS_S3_ENDPOINT", endpoint)
     assert f"Cannot reach the S3 server at {endpoint}" in failure(UPLOAD, folder)
     assert "run notebook 5 (upload) first. Nothing was registered." in failure(REGISTER, folder)
+    assert version not in registered_versions(attendee)
+
+
+def test_a_diverged_run_is_refused_by_the_registry_and_not_registered(attendee, run_folder):
+    folder, version = run_folder
+    metrics_file = Workspace(folder / "output").run(version).metrics_file
+    metrics = json.loads(metrics_file.read_text())
+    metrics["model"]["macro_f1"] = float("nan")  # what a diverged training run gives
+    metrics_file.write_text(json.dumps(metrics))
+    run_notebook(UPLOAD, folder)
+    message = failure(REGISTER, folder)
+    assert "refused what was sent (400 Bad Request)" in message
+    assert "this version was not registered" in message
     assert version not in registered_versions(attendee)
 
 
@@ -248,3 +283,140 @@ def test_api_version_mismatch_names_the_pin(attendee, run_folder, monkeypatch):
         assert "model-registry==0.3.14" in message
     finally:
         server.shutdown()
+
+
+# What OpenShift AI's dashboard puts into the workbench of the user Ada.Lovelace@example.com.
+NOTEBOOK_ARGS = (
+    "--ServerApp.port=8888\n--ServerApp.tornado_settings="
+    '{"user":"ada-2elovelace-40example-2ecom","hub_host":"https://dashboard.example.com"}'
+)
+
+
+def test_each_workbench_user_gets_a_model_of_their_own(attendee, run_folder, monkeypatch):
+    folder, version = run_folder
+    monkeypatch.setenv("NOTEBOOK_ARGS", NOTEBOOK_ARGS)
+    model = "jukebox-ada-lovelace-example-com"
+    assert "Checkpoint passed" in run_notebook(UPLOAD, folder)
+    assert f"Registered version {version} of '{model}'" in run_notebook(REGISTER, folder)
+
+    assert stored_keys(attendee, version, model) and not stored_keys(attendee, version)
+    assert version in registered_versions(attendee, model)
+    assert version not in registered_versions(attendee)
+    record = Workspace(folder / "output").run(version)
+    assert record.upload()["prefix"] == f"{model}/{version}"
+    assert record.registration()["model_name"] == model
+
+
+def test_an_invalid_model_name_stops_before_anything_is_stored(attendee, run_folder, monkeypatch):
+    folder, version = run_folder
+    monkeypatch.setenv("JUKEBOX_MODEL_NAME", "Jukebox Ada")
+    message = failure(UPLOAD, folder)
+    assert "JUKEBOX_MODEL_NAME='Jukebox Ada' is not a valid model name" in message
+    assert "lower-case letters, digits and dashes" in message
+    assert not stored_keys(attendee, version, "Jukebox Ada")
+
+
+def test_s3_behind_a_certificate_of_the_clusters_own(
+    attendee, run_folder, monkeypatch, certificates, tmp_path
+):
+    folder, version = run_folder
+    with ReverseProxy(attendee["AWS_S3_ENDPOINT"], certificates=certificates) as route:
+        monkeypatch.setenv("AWS_S3_ENDPOINT", route.url)
+        message = failure(UPLOAD, folder)
+        assert (
+            f"The S3 server at {route.url} has a TLS certificate this workbench does not trust"
+            in message
+        )
+        assert "Set AWS_CA_BUNDLE to the path of a file" in message
+        assert "http://<service>.<namespace>.svc.cluster.local:<port>" in message
+        assert message.startswith("WorkshopError: ")  # not botocore's SSLError
+
+        # OpenShift AI's variable for the cluster's CA bundle, which boto3 does not read
+        monkeypatch.setenv("SSL_CERT_FILE", str(certificates.ca))
+        assert f"try `%env AWS_CA_BUNDLE={certificates.ca}` first" in failure(UPLOAD, folder)
+        monkeypatch.delenv("SSL_CERT_FILE")
+
+        monkeypatch.setenv("AWS_CA_BUNDLE", str(tmp_path / "ca.pem"))
+        assert f"AWS_CA_BUNDLE='{tmp_path / 'ca.pem'}' is not a file" in failure(UPLOAD, folder)
+
+        monkeypatch.setenv("AWS_CA_BUNDLE", str(certificates.ca))
+        assert "Checkpoint passed" in run_notebook(UPLOAD, folder)
+    assert len(stored_keys(attendee, version)) == 4
+
+
+def test_a_registry_behind_a_certificate_of_the_clusters_own(
+    attendee, run_folder, monkeypatch, certificates, tmp_path
+):
+    folder, version = run_folder
+    run_notebook(UPLOAD, folder)
+    monkeypatch.setenv("MODEL_REGISTRY_TOKEN", "any token: the local registry checks none")
+    with ReverseProxy(attendee["MODEL_REGISTRY_URL"], certificates=certificates) as route:
+        monkeypatch.setenv("MODEL_REGISTRY_URL", route.url)
+        message = failure(REGISTER, folder)
+        assert (
+            f"The Model Registry at {route.url} has a TLS certificate this workbench does not trust"
+            in message
+        )
+        assert "Set MODEL_REGISTRY_CA_BUNDLE to the path of a file" in message
+        assert "http://<registry>.<namespace>.svc.cluster.local:8080" in message
+        assert message.startswith("WorkshopError: ")  # not aiohttp's certificate error
+
+        monkeypatch.setenv("MODEL_REGISTRY_CA_BUNDLE", str(tmp_path / "ca.pem"))
+        message = failure(REGISTER, folder)
+        assert f"MODEL_REGISTRY_CA_BUNDLE='{tmp_path / 'ca.pem'}' is not a file" in message
+
+        monkeypatch.setenv("MODEL_REGISTRY_CA_BUNDLE", str(certificates.ca))
+        assert f"Registered version {version}" in run_notebook(REGISTER, folder)
+    assert version in registered_versions(attendee)
+
+
+def test_https_to_a_plain_http_server(attendee, run_folder, monkeypatch):
+    plain = attendee["MODEL_REGISTRY_URL"].replace("http://", "https://")
+    monkeypatch.setenv("MODEL_REGISTRY_URL", plain)
+    monkeypatch.setenv("MODEL_REGISTRY_TOKEN", "any")
+    run_notebook(UPLOAD, run_folder[0])
+    message = failure(REGISTER, run_folder[0])
+    assert f"The TLS connection to the Model Registry at {plain} failed" in message
+    assert "write http://, not https://, in MODEL_REGISTRY_URL" in message
+
+
+def test_the_workbench_token_is_refused_until_the_project_is_granted_access(
+    attendee, run_folder, monkeypatch, tmp_path
+):
+    folder, version = run_folder
+    run_notebook(UPLOAD, folder)
+    # What OpenShift mounts in every workbench, and the variable the images point at it
+    service_account_token = secrets.token_urlsafe(24)
+    (tmp_path / "token").write_text(service_account_token)
+    monkeypatch.setenv("KF_PIPELINES_SA_TOKEN_PATH", str(tmp_path / "token"))
+    tokens = {service_account_token: False}
+    with ReverseProxy(attendee["MODEL_REGISTRY_URL"], tokens=tokens) as auth_proxy:
+        monkeypatch.setenv("MODEL_REGISTRY_URL", auth_proxy.url)
+        message = failure(REGISTER, folder)
+        assert "refused the request (403 Forbidden)" in message
+        assert "this workbench's service-account token" in message
+        assert "Manage permissions, Projects tab" in message  # fix 1: the instructor grants
+        assert "set MODEL_REGISTRY_TOKEN to your own user token (`oc whoami -t`" in message
+        assert "Copy login command" in message  # fix 2: the attendee's own token
+
+        tokens[service_account_token] = True  # the instructor grants the project access
+        assert f"Registered version {version}" in run_notebook(REGISTER, folder)
+
+
+def test_a_user_token_without_access_and_an_expired_one(attendee, run_folder, monkeypatch):
+    folder, _ = run_folder
+    run_notebook(UPLOAD, folder)
+    user_token = secrets.token_urlsafe(24)
+    with ReverseProxy(attendee["MODEL_REGISTRY_URL"], tokens={user_token: False}) as auth_proxy:
+        monkeypatch.setenv("MODEL_REGISTRY_URL", auth_proxy.url)
+        monkeypatch.setenv("MODEL_REGISTRY_TOKEN", user_token)
+        message = failure(REGISTER, folder)
+        assert "refused the request (403 Forbidden)" in message
+        assert "the user whose token is in MODEL_REGISTRY_TOKEN has no access" in message
+        assert "Users tab" in message and user_token not in message
+
+        monkeypatch.setenv("MODEL_REGISTRY_TOKEN", "expired")
+        message = failure(REGISTER, folder)
+        assert "refused the request (401 Unauthorized)" in message
+        assert "MODEL_REGISTRY_TOKEN is wrong or has expired" in message
+        assert "oc whoami -t" in message

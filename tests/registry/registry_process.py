@@ -30,6 +30,7 @@ class RegistryProcess:
     database: Path
     port: int = field(default_factory=free_port)
     token_file: Path | None = None
+    extra_args: list[str] = field(default_factory=list)
     process: subprocess.Popen[bytes] | None = None
     log: Path | None = None
 
@@ -42,7 +43,7 @@ class RegistryProcess:
         command += ["--port", str(self.port), "--database", str(self.database)]
         if self.token_file is not None:
             command += ["--token-file", str(self.token_file)]
-        return command
+        return command + self.extra_args
 
     def start(self, timeout: float = 15) -> RegistryProcess:
         self.log = self.database.with_suffix(f".{uuid.uuid4().hex[:6]}.log")

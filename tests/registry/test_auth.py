@@ -1,4 +1,5 @@
-"""With --token-file, every API request needs `Authorization: Bearer <token>`."""
+"""With --token-file, every request but the readiness probe needs the token: the API as
+`Authorization: Bearer <token>`, the HTML page also through a cookie set by `/?token=`."""
 
 from __future__ import annotations
 
@@ -30,9 +31,32 @@ def test_requests_need_the_token(secured: RegistryProcess) -> None:
         assert set(response.json()) == {"code", "message"}
         assert response.headers["www-authenticate"] == "Bearer"
     assert httpx.get(url, headers={"Authorization": f"Bearer {TOKEN}"}).status_code == 200
-    # The overview page and the readiness probe stay open.
+    # Only the readiness probe stays open.
     assert httpx.get(f"{secured.url}/healthz").status_code == 200
-    assert httpx.get(f"{secured.url}/").status_code == 200
+
+
+def test_the_page_needs_the_token_too(secured: RegistryProcess) -> None:
+    connect(secured.url, user_token=TOKEN).register_model(
+        "secret-model", "s3://m/1", version="1", model_format_name="onnx", model_format_version="1"
+    )
+    page = f"{secured.url}/"
+    for params in ({}, {"token": "wrong"}):
+        response = httpx.get(page, params=params)
+        assert response.status_code == 401 and "secret-model" not in response.text
+        assert "/?token=" in response.json()["message"]
+    assert "secret-model" in httpx.get(page, headers={"Authorization": f"Bearer {TOKEN}"}).text
+
+    # A browser opens /?token=... once: a cookie for the page, then the page without the token.
+    with httpx.Client(base_url=secured.url) as browser:
+        opened = browser.get("/", params={"token": TOKEN})
+        assert opened.status_code == 303 and opened.headers["location"] == "/"
+        cookie = opened.headers["set-cookie"]
+        assert "HttpOnly" in cookie and "SameSite=strict" in cookie and TOKEN not in cookie
+        assert "secret-model" in browser.get("/").text
+        # The cookie opens the page only, never the API.
+        assert browser.get("/api/model_registry/v1alpha3/registered_models").status_code == 401
+    forged = httpx.get(page, cookies={"jukebox_registry": "0" * 64})
+    assert forged.status_code == 401
 
 
 def test_client_with_and_without_token(secured: RegistryProcess) -> None:

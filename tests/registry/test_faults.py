@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import signal
 import socket
 import sqlite3
@@ -11,6 +12,7 @@ import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from http.client import HTTPConnection
 from pathlib import Path
 
 import httpx
@@ -21,23 +23,31 @@ API = "/api/model_registry/v1alpha3"
 
 
 def test_kill_9_mid_run_loses_nothing(start_registry: Callable[..., RegistryProcess]) -> None:
+    """Creates, artifact upserts and updates run until SIGKILL: every acknowledged write is
+    there after a restart, as acknowledged."""
     server = start_registry()
     model = httpx.post(f"{server.url}{API}/registered_models", json={"name": "crash"}).json()
-    acknowledged: dict[str, str] = {}
+    acknowledged: dict[str, dict[str, str]] = {}  # version id -> what the server confirmed
 
     def write_until_the_server_dies() -> None:
         with httpx.Client(base_url=server.url, timeout=5) as http:
             for i in range(10_000):
-                body = {"name": f"v{i}", "registeredModelId": model["id"]}
                 try:
-                    response = http.post(f"{API}/model_versions", json=body)
+                    body = {"name": f"v{i}", "registeredModelId": model["id"]}
+                    version = http.post(f"{API}/model_versions", json=body).json()
+                    acknowledged[version["id"]] = {"name": version["name"]}
+                    artifact = {"artifactType": "model-artifact", "uri": f"s3://m/{i}"}
+                    http.post(f"{API}/model_versions/{version['id']}/artifacts", json=artifact)
+                    acknowledged[version["id"]]["uri"] = artifact["uri"]
+                    patch = {"description": f"tuned {i}"}
+                    http.patch(f"{API}/model_versions/{version['id']}", json=patch)
+                    acknowledged[version["id"]]["description"] = patch["description"]
                 except httpx.TransportError:
                     return
-                acknowledged[response.json()["id"]] = body["name"]
 
     writer = threading.Thread(target=write_until_the_server_dies)
     writer.start()
-    while len(acknowledged) < 40:
+    while len(acknowledged) < 30:
         time.sleep(0.005)
     server.kill()  # SIGKILL while the writer is still sending
     writer.join(10)
@@ -46,10 +56,38 @@ def test_kill_9_mid_run_loses_nothing(start_registry: Callable[..., RegistryProc
         assert db.execute("PRAGMA integrity_check").fetchone() == ("ok",)
     restarted = start_registry(server.database)
     with httpx.Client(base_url=restarted.url) as http:
-        for version_id, name in acknowledged.items():
-            assert http.get(f"{API}/model_versions/{version_id}").json()["name"] == name
+        for version_id, confirmed in acknowledged.items():
+            version = http.get(f"{API}/model_versions/{version_id}").json()
+            assert version["name"] == confirmed["name"]
+            assert version.get("description") == confirmed.get(
+                "description", version.get("description")
+            )
+            artifacts = http.get(f"{API}/model_versions/{version_id}/artifacts").json()["items"]
+            if "uri" in confirmed:
+                assert [a["uri"] for a in artifacts] == [confirmed["uri"]]
         newest = http.post(f"{API}/registered_models", json={"name": "after-crash"}).json()
     assert int(newest["id"]) > max(int(i) for i in acknowledged)
+
+
+def test_a_500_leaves_the_connection_usable(start_registry: Callable[..., RegistryProcess]) -> None:
+    """An unexpected error answers a JSON 500 and keeps the keep-alive connection open: the
+    next request on it must not meet a reset connection."""
+    server = start_registry()
+    model = httpx.post(f"{server.url}{API}/registered_models", json={"name": "broken"}).json()
+    with sqlite3.connect(server.database) as db:  # a row no version of the server wrote
+        db.execute("UPDATE registered_models SET attributes = '[1]' WHERE id = ?", (model["id"],))
+    connection = HTTPConnection("127.0.0.1", server.port, timeout=5)
+    for _ in range(20):
+        connection.request("GET", f"{API}/registered_models/{model['id']}")
+        broken = connection.getresponse()
+        body = json.loads(broken.read())
+        assert broken.status == 500 and body["code"] == "Internal Server Error"
+        socket_used = connection.sock
+        connection.request("GET", "/healthz")
+        healthy = connection.getresponse()
+        assert healthy.status == 200 and json.loads(healthy.read()) == {"status": "ok"}
+        assert connection.sock is socket_used  # the same connection, not a new one
+    connection.close()
 
 
 def test_ids_keep_growing_across_restarts(start_registry: Callable[..., RegistryProcess]) -> None:

@@ -2,10 +2,23 @@
 
 from __future__ import annotations
 
+import base64
+import json
+
 import httpx
 import pytest
 
 PREFIXES = ["/api/model_registry/v1alpha3", "/api/model_registry/v1"]
+# The `code` of an error body is Go's http.StatusText; a missing required field is a 422 whose
+# code says "Bad Request", as the real server answers.
+CODES = {
+    400: "Bad Request",
+    404: "Not Found",
+    405: "Method Not Allowed",
+    409: "Conflict",
+    422: "Bad Request",
+    501: "Not Implemented",
+}
 
 ALL_VALUE_TYPES = {
     "accuracy": {"metadataType": "MetadataDoubleValue", "double_value": 0.98},
@@ -13,11 +26,6 @@ ALL_VALUE_TYPES = {
     "framework": {"metadataType": "MetadataStringValue", "string_value": "keras"},
     "quantized": {"metadataType": "MetadataBoolValue", "bool_value": True},
     "layout": {"metadataType": "MetadataStructValue", "struct_value": "eyJhIjogMX0="},
-    "card": {
-        "metadataType": "MetadataProtoValue",
-        "type": "example.Card",
-        "proto_value": "CgJoaQ==",
-    },
 }
 
 
@@ -35,6 +43,7 @@ def error(response: httpx.Response, status: int) -> str:
     assert response.status_code == status, response.text
     body = response.json()
     assert set(body) == {"code", "message"} and body["message"]
+    assert body["code"] == CODES[status]
     return body["message"]
 
 
@@ -93,7 +102,8 @@ def test_full_flow(http: httpx.Client, api: str, unique: str) -> None:
     assert http.get(f"{api}/artifact", params=params).json() == artifact
 
     versions = http.get(f"{api}/registered_models/{model['id']}/versions").json()
-    assert versions == {"items": [version], "nextPageToken": "", "pageSize": 100, "size": 1}
+    # No pageSize: every item, and pageSize 0 in the answer.
+    assert versions == {"items": [version], "nextPageToken": "", "pageSize": 0, "size": 1}
     artifacts = http.get(f"{api}/model_versions/{version['id']}/artifacts").json()
     assert artifacts["items"] == [artifact]
 
@@ -137,14 +147,15 @@ def test_nested_version_create_and_model_fields(http: httpx.Client, api: str, un
     found = http.get(f"{api}/registered_model", params={"externalId": f"ext-{unique}"})
     assert found.json()["id"] == model["id"]
 
-    version = created(
-        http.post(
-            f"{api}/registered_models/{model['id']}/versions", json={"name": "v1", "author": "bo"}
-        )
-    )
+    # The body is a whole ModelVersion: registeredModelId is required there too.
+    url = f"{api}/registered_models/{model['id']}/versions"
+    body = {"name": "v1", "author": "bo", "registeredModelId": model["id"]}
+    version = created(http.post(url, json=body))
     assert version["registeredModelId"] == model["id"] and version["author"] == "bo"
+    assert "registeredModelId" in error(http.post(url, json={"name": "v2"}), 422)
     mismatch = {"name": "v2", "registeredModelId": str(int(model["id"]) + 1000)}
-    error(http.post(f"{api}/registered_models/{model['id']}/versions", json=mismatch), 400)
+    error(http.post(url, json=mismatch), 400)
+    error(http.post(url, json={**body, "name": "v3", "id": version["id"]}), 400)
 
 
 def test_other_artifact_types(http: httpx.Client, api: str, unique: str) -> None:
@@ -171,7 +182,10 @@ def test_other_artifact_types(http: httpx.Client, api: str, unique: str) -> None
         {"artifactType": "parameter", "name": "lr", "value": "0.001", "parameterType": "number"},
     ]
     for body in bodies:
-        artifact = created(http.post(f"{api}/model_versions/{version['id']}/artifacts", json=body))
+        response = http.post(f"{api}/model_versions/{version['id']}/artifacts", json=body)
+        # As upstream: 201 when a model or doc artifact is created here, 200 for the others.
+        assert response.status_code == (201 if body["artifactType"] == "doc-artifact" else 200)
+        artifact = response.json()
         expected = dict(body)
         if body["artifactType"] == "metric" and api.endswith("/v1"):
             expected["step"] = "3"  # a string in v1, an integer in v1alpha3
@@ -217,7 +231,7 @@ def test_paging_tokens(http: httpx.Client, api: str, unique: str) -> None:
     model = created(http.post(f"{api}/registered_models", json={"name": unique}))
     url = f"{api}/registered_models/{model['id']}/versions"
     for i in range(5):
-        created(http.post(url, json={"name": f"v{i}"}))
+        created(http.post(url, json={"name": f"v{i}", "registeredModelId": model["id"]}))
 
     for order in ("ID", "CREATE_TIME", "LAST_UPDATE_TIME"):
         for sort in ("ASC", "DESC"):
@@ -246,8 +260,37 @@ def test_paging_tokens(http: httpx.Client, api: str, unique: str) -> None:
         "nextPageToken": first["nextPageToken"],
     }
     error(http.get(url, params=other_order), 400)
-    for bad in ({"pageSize": "0"}, {"pageSize": "ten"}, {"orderBy": "NAME"}, {"sortOrder": "UP"}):
-        error(http.get(url, params=bad), 400)
+    for bad in ({"pageSize": "ten"}, {"pageSize": "2147483648"}, {"pageSize": "1.5"}):
+        assert "pageSize" in error(http.get(url, params=bad), 400)
+
+
+def test_paging_defaults_as_upstream(http: httpx.Client, api: str, unique: str) -> None:
+    model = created(http.post(f"{api}/registered_models", json={"name": unique}))
+    url = f"{api}/registered_models/{model['id']}/versions"
+    for i in range(3):
+        created(http.post(url, json={"name": f"v{i}", "registeredModelId": model["id"]}))
+    everything = [f"v{i}" for i in range(3)]
+
+    # pageSize 0 or less means all items; the answer echoes the pageSize asked for.
+    for size in ("0", "-5"):
+        page = http.get(url, params={"pageSize": size}).json()
+        assert [v["name"] for v in page["items"]] == everything
+        assert (page["pageSize"], page["size"], page["nextPageToken"]) == (int(size), 3, "")
+    # An unknown orderBy sorts by ID, an unknown sortOrder is ascending.
+    page = http.get(url, params={"orderBy": "NAME", "sortOrder": "UP"}).json()
+    assert [v["name"] for v in page["items"]] == everything
+    page = http.get(url, params={"orderBy": "id", "sortOrder": "DESC"}).json()
+    assert [v["name"] for v in page["items"]] == everything[::-1]
+
+
+@pytest.mark.parametrize("value", [10**30, -(10**30), 2**63])
+def test_forged_page_token_is_a_bad_request(http: httpx.Client, api: str, value: int) -> None:
+    forged = json.dumps(["ID", "ASC", value, value]).encode()
+    token = base64.urlsafe_b64encode(forged).decode().rstrip("=")
+    response = http.get(
+        f"{api}/registered_models", params={"pageSize": "1", "nextPageToken": token}
+    )
+    assert "nextPageToken" in error(response, 400)
 
 
 def test_errors(http: httpx.Client, api: str, unique: str) -> None:
@@ -269,24 +312,36 @@ def test_errors(http: httpx.Client, api: str, unique: str) -> None:
     for version_id in (version["id"], other_version["id"]):  # same name, other version: fine
         created(http.post(f"{api}/model_versions/{version_id}/artifacts", json=artifact))
 
-    # 404: missing entities, finds that match nothing or several.
+    # 404: missing entities, finds that match nothing.
     error(http.get(f"{api}/registered_models/999999999"), 404)
     error(http.get(f"{api}/model_versions/999999999"), 404)
     error(http.get(f"{api}/model_artifacts/999999999"), 404)
+    error(http.get(f"{api}/model_artifacts/-1"), 404)  # a valid int32, as upstream
     error(http.get(f"{api}/registered_model", params={"name": f"{unique}-missing"}), 404)
-    several = http.get(f"{api}/artifact", params={"name": f"{unique}-a"})
-    assert "more than one" in error(several, 404)
-    error(http.get(f"{api}/model_version", params={"name": "1"}), 404)  # two models have a "1"
+    params = {"name": "nope", "parentResourceId": model["id"]}
+    assert "no model versions found" in error(http.get(f"{api}/model_version", params=params), 404)
     error(http.patch(f"{api}/model_versions/999999999", json={"description": "x"}), 404)
     orphan = {"name": "x", "registeredModelId": "999999999"}
     error(http.post(f"{api}/model_versions", json=orphan), 404)
-    error(http.get(f"{api}/registered_models/999999999/versions"), 404)
+
+    # As upstream, a parent that does not exist has no children (not a 404).
+    for url in (
+        f"{api}/registered_models/999999999/versions",
+        f"{api}/model_versions/999999999/artifacts",
+    ):
+        assert http.get(url).json() == {"items": [], "nextPageToken": "", "pageSize": 0, "size": 0}
+
+    # 400: finds need (name and parentResourceId) or externalId below registered models.
+    for path in ("model_version", "model_artifact", "artifact"):
+        message = error(http.get(f"{api}/{path}", params={"name": "1"}), 400)
+        assert "parentResourceId" in message
+    error(http.get(f"{api}/registered_model"), 400)  # neither name nor externalId
 
     # 400: bad ids, bad values, malformed JSON.
     for url in (
         f"{api}/registered_models/abc",
         f"{api}/model_versions/1.5",
-        f"{api}/model_artifacts/-1",
+        f"{api}/model_artifacts/2147483648",  # beyond int32
     ):
         assert "invalid" in error(http.get(url), 400)
     error(http.get(f"{api}/model_version", params={"name": "1", "parentResourceId": "x"}), 400)
@@ -300,25 +355,24 @@ def test_errors(http: httpx.Client, api: str, unique: str) -> None:
     error(http.patch(f"{api}/model_versions/{version['id']}", json={"state": "DELETED"}), 400)
     bad_int = {"customProperties": {"n": {"metadataType": "MetadataIntValue", "int_value": "five"}}}
     error(http.patch(f"{api}/model_versions/{version['id']}", json=bad_int), 400)
-    error(http.get(f"{api}/registered_model"), 400)  # neither name nor externalId
-
-    # 422: a required field is missing.
-    assert "name" in error(http.post(f"{api}/registered_models", json={"owner": "ada"}), 422)
-    assert "registeredModelId" in error(http.post(f"{api}/model_versions", json={"name": "z"}), 422)
-    assert "artifactType" in error(http.post(f"{api}/artifacts", json={"name": "z"}), 422)
+    assert "artifactType" in error(http.post(f"{api}/artifacts", json={"name": "z"}), 400)
     no_type = {"customProperties": {"n": {"int_value": "5"}}}
     assert "metadataType" in error(
-        http.patch(f"{api}/model_versions/{version['id']}", json=no_type), 422
+        http.patch(f"{api}/model_versions/{version['id']}", json=no_type), 400
     )
+    error(http.get(f"{api}/artifacts", params={"artifactType": "model"}), 400)
+
+    # 422: a required field is absent or empty.
+    for body in ({"owner": "ada"}, {"name": ""}):
+        message = error(http.post(f"{api}/registered_models", json=body), 422)
+        assert message == "required field 'name' is zero value."
+    assert "registeredModelId" in error(http.post(f"{api}/model_versions", json={"name": "z"}), 422)
 
     # Unknown paths and methods, and the parts of the API this registry leaves out.
     error(http.get(f"{api}/no_such_thing"), 404)
     error(http.delete(f"{api}/registered_models/{model['id']}"), 405)
     assert "not served" in error(http.get(f"{api}/serving_environments"), 501)
     error(http.post(f"{api}/inference_services", json={}), 501)
-    assert "filterQuery" in error(
-        http.get(f"{api}/registered_models", params={"filterQuery": "name='x'"}), 501
-    )
 
 
 def test_external_ids_are_unique(http: httpx.Client, api: str, unique: str) -> None:

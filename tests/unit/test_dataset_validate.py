@@ -6,11 +6,13 @@ import pandas as pd
 import pytest
 
 from jukebox_workshop.dataset import (
+    PROPERTIES_SCHEMA,
+    RANKINGS_SCHEMA,
     DatasetNotFoundError,
     DataValidationError,
+    rankings_schema,
     validate_dataset,
-    validate_properties,
-    validate_rankings,
+    validate_table,
 )
 from jukebox_workshop.dataset.schema import PROPERTIES_FILE, RANKINGS_FILE
 
@@ -47,11 +49,11 @@ PROPERTY_PROBLEMS = {
     "extra column": (lambda f: f.assign(genre="pop"), ["unexpected columns 'genre'"]),
     "text in a numeric column": (
         lambda f: f.assign(loudness=f["loudness"].astype(str)),
-        ["'loudness'", "expected numeric values"],
+        ["'loudness'", "expected float64 values, found"],
     ),
     "repeated song": (
         lambda f: pd.concat([f, f.head(2)]),
-        ["'spotify_id'", "2 songs appear more than once"],
+        ["'spotify_id'", "2 values appear more than once"],
     ),
 }
 RANKING_PROBLEMS = {
@@ -59,7 +61,7 @@ RANKING_PROBLEMS = {
     "popularity 101": (set_values("popularity", [101]), ["'popularity'", "outside [0, 100]"]),
     "unknown country": (
         set_values("country", ["XX", "ZZ"]),
-        ["'country'", "2 unknown country codes", "XX"],
+        ["'country'", "2 values not one of the 72 country codes", "XX"],
     ),
     "empty date": (
         lambda f: f.assign(snapshot_date=f["snapshot_date"].where(f.index > 0)),
@@ -67,7 +69,7 @@ RANKING_PROBLEMS = {
     ),
     "repeated chart row": (
         lambda f: pd.concat([f, f.tail(1)], ignore_index=True),
-        ["1 rows repeat a song on the same chart and day"],
+        ["spotify_id, country, snapshot_date: 1 rows repeat"],
     ),
 }
 
@@ -76,7 +78,7 @@ RANKING_PROBLEMS = {
 def test_properties_problems_are_named(properties, problem):
     change, expected = PROPERTY_PROBLEMS[problem]
     with pytest.raises(DataValidationError) as error:
-        validate_properties(change(properties))
+        validate_table(change(properties), PROPERTIES_SCHEMA)
     message = str(error.value)
     assert PROPERTIES_FILE in message
     assert "make data" in message
@@ -88,7 +90,7 @@ def test_properties_problems_are_named(properties, problem):
 def test_rankings_problems_are_named(rankings, problem):
     change, expected = RANKING_PROBLEMS[problem]
     with pytest.raises(DataValidationError) as error:
-        validate_rankings(change(rankings))
+        validate_table(change(rankings), RANKINGS_SCHEMA)
     message = str(error.value)
     assert RANKINGS_FILE in message
     for part in expected:
@@ -96,19 +98,19 @@ def test_rankings_problems_are_named(rankings, problem):
 
 
 def test_valid_frames_pass(properties, rankings):
-    validate_properties(properties)
-    validate_rankings(rankings, properties)
+    validate_table(properties, PROPERTIES_SCHEMA)
+    validate_table(rankings, rankings_schema(properties["spotify_id"]))
 
 
 def test_rankings_of_songs_without_properties_are_caught(properties, rankings):
-    with pytest.raises(DataValidationError, match="have no row in song_properties.parquet"):
-        validate_rankings(rankings, properties.iloc[3:])
+    with pytest.raises(DataValidationError, match="a song with no row in song_properties.parquet"):
+        validate_table(rankings, rankings_schema(properties["spotify_id"].iloc[3:]))
 
 
 def test_every_problem_is_listed_at_once(properties):
     broken = set_values("danceability", [2.0])(set_values("key", [-1])(properties))
     with pytest.raises(DataValidationError) as error:
-        validate_properties(broken)
+        validate_table(broken, PROPERTIES_SCHEMA)
     assert len(error.value.problems) == 2
 
 

@@ -76,3 +76,65 @@ def test_state_dir_default_and_override(monkeypatch: pytest.MonkeyPatch, tmp_pat
 def test_registry_auth_variable(monkeypatch: pytest.MonkeyPatch, value: str, wanted: bool) -> None:
     monkeypatch.setenv("JUKEBOX_REGISTRY_AUTH", value)
     assert registry_auth_requested() is wanted
+
+
+# What OpenShift AI's dashboard puts into a workbench for the user ada.lovelace@example.com.
+DASHBOARD_NOTEBOOK_ARGS = """--ServerApp.port=8888
+                  --ServerApp.token=''
+                  --ServerApp.base_url=/notebook/ada-project/jukebox
+                  --ServerApp.tornado_settings={"user":"ada-2elovelace-40example-2ecom","hub_host":"https://dashboard.example.com","hub_prefix":"/projects/ada-project"}"""
+
+
+@pytest.fixture
+def no_user(monkeypatch: pytest.MonkeyPatch) -> pytest.MonkeyPatch:
+    for name in ("JUKEBOX_MODEL_NAME", "JUPYTERHUB_USER", "NOTEBOOK_ARGS"):
+        monkeypatch.delenv(name, raising=False)
+    return monkeypatch
+
+
+def test_on_a_laptop_the_model_is_jukebox(no_user) -> None:
+    assert settings.workbench_user() is None
+    assert settings.model_name() == "jukebox"
+
+
+@pytest.mark.parametrize(
+    ("user", "name"),
+    [
+        ("ada", "jukebox-ada"),
+        ("Ada.Lovelace@Example.com", "jukebox-ada-lovelace-example-com"),
+        ("kube:admin", "jukebox-kube-admin"),
+        ("user_07", "jukebox-user-07"),
+        ("  --  ", "jukebox"),
+        ("x" * 80, "jukebox-" + "x" * 55),
+        ("a" * 54 + "-b", "jukebox-" + "a" * 54),  # cut at 63, without a trailing dash
+    ],
+)
+def test_each_jupyterhub_user_gets_a_model_of_their_own(no_user, user: str, name: str) -> None:
+    no_user.setenv("JUPYTERHUB_USER", user)
+    assert settings.model_name() == name
+
+
+def test_the_openshift_ai_user_comes_from_the_dashboards_notebook_args(no_user) -> None:
+    no_user.setenv("NOTEBOOK_ARGS", DASHBOARD_NOTEBOOK_ARGS)
+    assert settings.workbench_user() == "ada.lovelace@example.com"
+    assert settings.model_name() == "jukebox-ada-lovelace-example-com"
+    no_user.setenv("JUPYTERHUB_USER", "grace")  # JupyterHub's variable comes first
+    assert settings.model_name() == "jukebox-grace"
+
+
+def test_notebook_args_without_a_user_mean_no_user(no_user) -> None:
+    no_user.setenv("NOTEBOOK_ARGS", "--ServerApp.port=8888")
+    assert settings.model_name() == "jukebox"
+
+
+def test_jukebox_model_name_overrides_the_user(no_user) -> None:
+    no_user.setenv("JUPYTERHUB_USER", "ada")
+    no_user.setenv("JUKEBOX_MODEL_NAME", "jukebox-class-a")
+    assert settings.model_name() == "jukebox-class-a"
+
+
+@pytest.mark.parametrize("value", ["Jukebox", "jukebox/ada", "-jukebox", "jukebox_ada", "j" * 64])
+def test_an_invalid_model_name_is_refused_not_changed(no_user, value: str) -> None:
+    no_user.setenv("JUKEBOX_MODEL_NAME", value)
+    with pytest.raises(MissingSettingsError, match="is not a valid model name"):
+        settings.model_name()

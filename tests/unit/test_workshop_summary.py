@@ -44,6 +44,7 @@ def test_one_line_per_stage_from_the_notebooks_files(tmp_path):
             "model_version_id": "2",
             "model_artifact_id": "1",
             "registry_url": "http://r",
+            "model_name": "jukebox-ada",
         },
     )
     write(
@@ -71,3 +72,13 @@ def test_one_line_per_stage_from_the_notebooks_files(tmp_path):
     assert "top-5 29.0%" in lines[2] and "random forest top-5 25.0%" in lines[2]
     assert "best achievable top-5 31.0%" in lines[2]
     assert "s3://models/jukebox/x" in lines[3] and "version 2" in lines[4]
+    assert "model 'jukebox-ada'" in lines[4]
+
+
+def test_a_registration_from_before_per_attendee_names_was_jukebox(tmp_path):
+    workspace = Workspace(tmp_path)
+    run = workspace.new_run("20260101-000000")
+    workspace.mark_latest(run)
+    record = {"registered_model_id": "1", "model_version_id": "2", "model_artifact_id": "1"}
+    write(run.registration_file, {**record, "registry_url": "http://r"})
+    assert "model 'jukebox' (id 1)" in summary(tmp_path)[-1]

@@ -1,7 +1,8 @@
 """The workshop's song dataset: generate it, convert the real Kaggle CSV, validate it.
 
-A notebook loads the checked data with `properties, rankings = validate_dataset()`, which
-reads JUKEBOX_DATA_DIR, or jukebox/data when it is not set.
+`PROPERTIES_SCHEMA` and `RANKINGS_SCHEMA` (pandera) define the two files; notebook 2 checks
+the data against them. `properties, rankings = validate_dataset()` does the same from a
+script: it reads JUKEBOX_DATA_DIR, or jukebox/data when it is not set.
 """
 
 from .commands import main
@@ -13,19 +14,24 @@ from .schema import (
     FEATURES,
     PROPERTIES_COLUMNS,
     PROPERTIES_FILE,
+    PROPERTIES_SCHEMA,
     RANKINGS_COLUMNS,
     RANKINGS_FILE,
+    RANKINGS_SCHEMA,
     TARGET,
+    rankings_schema,
 )
-from .validate import validate_dataset, validate_properties, validate_rankings
+from .validate import validate_dataset, validate_table
 
 __all__ = [
     "COUNTRY_CODES",
     "FEATURES",
     "PROPERTIES_COLUMNS",
     "PROPERTIES_FILE",
+    "PROPERTIES_SCHEMA",
     "RANKINGS_COLUMNS",
     "RANKINGS_FILE",
+    "RANKINGS_SCHEMA",
     "TARGET",
     "DataValidationError",
     "DatasetError",
@@ -35,7 +41,7 @@ __all__ = [
     "convert",
     "generate",
     "main",
+    "rankings_schema",
     "validate_dataset",
-    "validate_properties",
-    "validate_rankings",
+    "validate_table",
 ]

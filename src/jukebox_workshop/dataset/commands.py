@@ -9,11 +9,13 @@ import argparse
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 from ..settings import DEFAULT_DATA_DIR
 from .convert import convert
 from .errors import DatasetError
 from .generate import DEFAULT_N_DAYS, DEFAULT_SEED, MIN_DAYS, generate
+from .kaggle_csv import DATE_ORDERS
 from .validate import validate_dataset
 
 
@@ -30,17 +32,8 @@ def main(argv: Sequence[str] | None = None, prog: str = "jukebox data") -> int:
                 f"top-1 {bayes['top1']:.1%}, top-5 {bayes['top5']:.1%}."
             )
         elif args.command == "convert":
-            summary = convert(args.csv, args.out, overwrite=args.overwrite)
-            dropped = ", ".join(
-                f"{k.replace('_', ' ')}: {v}" for k, v in summary["dropped"].items() if v
-            )
-            print(
-                f"Wrote {summary['songs']:,} songs and {summary['ranking_rows']:,} chart rows "
-                f"({summary['days']} days, {summary['countries']} countries + Global) to "
-                f"{args.out}."
-                + (f" Dropped {dropped}." if dropped else "")
-                + f" Use it with JUKEBOX_DATA_DIR={args.out}"
-            )
+            summary = convert(args.csv, args.out, overwrite=args.overwrite, dates=args.dates)
+            print(convert_report(summary))
         else:
             properties, rankings = validate_dataset(args.data_dir)
             print(
@@ -51,6 +44,26 @@ def main(argv: Sequence[str] | None = None, prog: str = "jukebox data") -> int:
         print(f"error: {error}", file=sys.stderr)
         return 1
     return 0
+
+
+def convert_report(summary: dict[str, Any]) -> str:
+    """What `convert` kept, what it dropped and why, and how to use the result."""
+    lines = [
+        f"Read {summary['rows_read']:,} rows of {summary['csv']}"
+        + (f" ({'; '.join(summary['notes'])})." if summary["notes"] else "."),
+        f"Kept {summary['ranking_rows']:,} chart rows: {summary['songs']:,} songs, "
+        f"{summary['days']} days, {summary['countries']} countries + Global "
+        f"({summary['global_rows']:,} Global rows).",
+    ]
+    if summary["unreadable"]:
+        values = ", ".join(f"{k} {v:,}" for k, v in summary["unreadable"].items())
+        lines.append(f"Values not understood, left empty: {values}.")
+    if summary["dropped"]:
+        total = sum(summary["dropped"].values())
+        reasons = "; ".join(f"{k}: {v:,}" for k, v in summary["dropped"].items())
+        lines.append(f"Dropped {total:,} rows: {reasons}.")
+    lines.append(f"Wrote {summary['out_dir']}. Use it with JUKEBOX_DATA_DIR={summary['out_dir']}")
+    return "\n".join(lines)
 
 
 def _days(text: str) -> int:
@@ -75,6 +88,11 @@ def _parser(prog: str) -> argparse.ArgumentParser:
     convert_.add_argument("csv", type=Path, help="universal_top_spotify_songs.csv")
     convert_.add_argument("--out", type=Path, required=True, help="folder for the Parquet files")
     convert_.add_argument("--overwrite", action="store_true", help="replace existing files")
+    convert_.add_argument(
+        "--dates",
+        choices=sorted(DATE_ORDERS),
+        help="how to read dates like 2/12/2025 when no date in the file tells",
+    )
 
     validate_ = commands.add_parser("validate", help="check the data files")
     validate_.add_argument(

@@ -1,17 +1,21 @@
-"""What the two data files hold: columns, types, allowed values, the model's features.
+"""What the two data files hold: one pandera schema per file, and the model's features.
 
 `song_properties.parquet` has one row per song (its audio features, latest snapshot);
 `song_rankings.parquet` has one row per song, chart and day (the daily top 50 of 72
 countries plus the Global chart). Global rows have a null `country` (NaN once read by
 pandas), exactly as pandas reads the empty `country` field of the Kaggle CSV.
+
+`PROPERTIES_SCHEMA` and `RANKINGS_SCHEMA` are the one definition of the columns, their
+types, which may be empty, and the values allowed. The converter, `validate_dataset`,
+notebook 2 and the tests all check data against them.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import pandas as pd
-import pyarrow as pa
+import pandera.dtypes
+import pandera.pandas as pa
+import pyarrow as pa_arrow
 
 PROPERTIES_FILE = "song_properties.parquet"
 RANKINGS_FILE = "song_rankings.parquet"
@@ -37,51 +41,98 @@ FEATURES: tuple[str, ...] = (
 )  # fmt: skip
 TARGET = "country"
 
-# The kind of each column. Text reads back as `object` in pandas 2 and as `str` in pandas 3.
-STRING = "str"
 DATE = "datetime64[us]"
 
+
+def within(low: float, high: float, *, low_open: bool = False) -> pa.Check:
+    """Values in [low, high], or in (low, high] when `low_open`; the error names the interval."""
+    interval = f"{'(' if low_open else '['}{low:g}, {high:g}]"
+    return pa.Check.in_range(low, high, include_min=not low_open, error=f"outside {interval}")
+
+
+UNIT = within(0, 1)
+
+PROPERTIES_SCHEMA = pa.DataFrameSchema(
+    {
+        "spotify_id": pa.Column(str, unique=True),
+        "name": pa.Column(str, nullable=True),
+        "artists": pa.Column(str, nullable=True),
+        "snapshot_date": pa.Column(DATE),
+        "is_explicit": pa.Column(bool),
+        "duration_ms": pa.Column(int, within(0, 3_600_000, low_open=True)),
+        "danceability": pa.Column(float, UNIT),
+        "energy": pa.Column(float, UNIT),
+        "key": pa.Column(int, within(0, 11)),
+        "loudness": pa.Column(float, within(-60, 5)),
+        "mode": pa.Column(int, within(0, 1)),
+        "speechiness": pa.Column(float, UNIT),
+        "acousticness": pa.Column(float, UNIT),
+        "instrumentalness": pa.Column(float, UNIT),
+        "liveness": pa.Column(float, UNIT),
+        "valence": pa.Column(float, UNIT),
+        "tempo": pa.Column(float, within(0, 300, low_open=True)),
+        "time_signature": pa.Column(int, within(0, 7)),
+    },
+    strict=True,
+    name=PROPERTIES_FILE,
+)
+
+RANKINGS_SCHEMA = pa.DataFrameSchema(
+    {
+        "spotify_id": pa.Column(str),
+        "name": pa.Column(str, nullable=True),
+        "artists": pa.Column(str, nullable=True),
+        "popularity": pa.Column(int, within(0, 100)),
+        "daily_rank": pa.Column(int, within(1, CHART_SIZE)),
+        "daily_movement": pa.Column(int),
+        "weekly_movement": pa.Column(int),
+        "country": pa.Column(
+            str,
+            pa.Check.isin(COUNTRY_CODES, error="not one of the 72 country codes"),
+            nullable=True,  # the Global chart
+        ),
+        "snapshot_date": pa.Column(DATE),
+        "album_name": pa.Column(str, nullable=True),
+        "album_release_date": pa.Column(DATE, nullable=True),
+    },
+    # A song is on a chart at most once a day; the first of any repeats is not reported.
+    unique=["spotify_id", "country", "snapshot_date"],
+    report_duplicates="exclude_first",
+    strict=True,
+    name=RANKINGS_FILE,
+)
+
+
+def rankings_schema(known_songs: pd.Series) -> pa.DataFrameSchema:
+    """RANKINGS_SCHEMA plus the check across the two files: every song has properties."""
+    known = pa.Check.isin(known_songs, error=f"a song with no row in {PROPERTIES_FILE}")
+    return RANKINGS_SCHEMA.update_column("spotify_id", checks=[known])
+
+
+# The kind of each column as pandas holds it. Text reads back as `object` in pandas 2 and as
+# `str` in pandas 3; STRING stands for both.
+STRING = "str"
+
+
+def _pandas_dtype(column: pa.Column) -> str:
+    kinds = (
+        (pandera.dtypes.is_string, STRING),
+        (pandera.dtypes.is_bool, "bool"),
+        (pandera.dtypes.is_int, "int64"),
+        (pandera.dtypes.is_float, "float64"),
+        (pandera.dtypes.is_datetime, DATE),
+    )
+    return next(dtype for test, dtype in kinds if test(column.dtype))
+
+
 PROPERTIES_DTYPES: dict[str, str] = {
-    "spotify_id": STRING,
-    "name": STRING,
-    "artists": STRING,
-    "snapshot_date": DATE,
-    "is_explicit": "bool",
-    "duration_ms": "int64",
-    "danceability": "float64",
-    "energy": "float64",
-    "key": "int64",
-    "loudness": "float64",
-    "mode": "int64",
-    "speechiness": "float64",
-    "acousticness": "float64",
-    "instrumentalness": "float64",
-    "liveness": "float64",
-    "valence": "float64",
-    "tempo": "float64",
-    "time_signature": "int64",
+    name: _pandas_dtype(column) for name, column in PROPERTIES_SCHEMA.columns.items()
 }
-
 RANKINGS_DTYPES: dict[str, str] = {
-    "spotify_id": STRING,
-    "name": STRING,
-    "artists": STRING,
-    "popularity": "int64",
-    "daily_rank": "int64",
-    "daily_movement": "int64",
-    "weekly_movement": "int64",
-    "country": STRING,
-    "snapshot_date": DATE,
-    "album_name": STRING,
-    "album_release_date": DATE,
+    name: _pandas_dtype(column) for name, column in RANKINGS_SCHEMA.columns.items()
 }
-
 PROPERTIES_COLUMNS: tuple[str, ...] = tuple(PROPERTIES_DTYPES)
 RANKINGS_COLUMNS: tuple[str, ...] = tuple(RANKINGS_DTYPES)
-
-# Columns that may be empty. Everything else must be filled in.
-PROPERTIES_NULLABLE = frozenset({"name", "artists"})
-RANKINGS_NULLABLE = frozenset({"name", "artists", "country", "album_name", "album_release_date"})
 
 # Columns of the Kaggle file `universal_top_spotify_songs.csv`.
 CSV_COLUMNS: tuple[str, ...] = (
@@ -93,54 +144,16 @@ CSV_COLUMNS: tuple[str, ...] = (
 )  # fmt: skip
 
 
-@dataclass(frozen=True)
-class Range:
-    """Allowed values of a numeric column: [low, high], or (low, high] when low_open."""
-
-    low: float
-    high: float
-    low_open: bool = False
-
-    def contains(self, values: pd.Series) -> pd.Series:
-        above = values > self.low if self.low_open else values >= self.low
-        return above & (values <= self.high)
-
-    def __str__(self) -> str:
-        return f"{'(' if self.low_open else '['}{self.low:g}, {self.high:g}]"
-
-
-UNIT = Range(0, 1)
-PROPERTIES_RANGES: dict[str, Range] = {
-    "duration_ms": Range(0, 3_600_000, low_open=True),
-    "danceability": UNIT,
-    "energy": UNIT,
-    "key": Range(0, 11),
-    "loudness": Range(-60, 5),
-    "mode": Range(0, 1),
-    "speechiness": UNIT,
-    "acousticness": UNIT,
-    "instrumentalness": UNIT,
-    "liveness": UNIT,
-    "valence": UNIT,
-    "tempo": Range(0, 300, low_open=True),
-    "time_signature": Range(0, 7),
-}
-RANKINGS_RANGES: dict[str, Range] = {
-    "popularity": Range(0, 100),
-    "daily_rank": Range(1, CHART_SIZE),
-}
-
-
-def arrow_schema(dtypes: dict[str, str]) -> pa.Schema:
+def arrow_schema(dtypes: dict[str, str]) -> pa_arrow.Schema:
     """The Parquet schema of a file whose pandas dtypes are `dtypes`."""
     arrow_types = {
-        STRING: pa.string(),
-        DATE: pa.timestamp("us"),
-        "bool": pa.bool_(),
-        "int64": pa.int64(),
-        "float64": pa.float64(),
+        STRING: pa_arrow.string(),
+        DATE: pa_arrow.timestamp("us"),
+        "bool": pa_arrow.bool_(),
+        "int64": pa_arrow.int64(),
+        "float64": pa_arrow.float64(),
     }
-    return pa.schema([(name, arrow_types[dtype]) for name, dtype in dtypes.items()])
+    return pa_arrow.schema([(name, arrow_types[dtype]) for name, dtype in dtypes.items()])
 
 
 def as_text(values: pd.Series) -> pd.Series:

@@ -1,36 +1,29 @@
-"""Check the two data files before a notebook trusts them, and say what is wrong.
+"""Check the two data files against their pandera schemas, and say what is wrong in words.
 
 `properties, rankings = validate_dataset()` reads JUKEBOX_DATA_DIR (or jukebox/data when
-it is not set) and returns both frames once they pass. Every problem found is listed in one `DataValidationError`, each line naming the file,
-the column and what is wrong, e.g. "song_properties.parquet, column 'danceability':
-3 values outside [0, 1] (e.g. 1.7)."
+it is not set) and returns both frames once they pass. Every problem found is listed in one
+`DataValidationError`, each line naming the file, the column and what is wrong, e.g.
+"song_properties.parquet, column 'danceability': 3 values outside [0, 1] (e.g. 1.7)."
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import warnings
+from collections.abc import Callable, Iterable
 from pathlib import Path
 
 import pandas as pd
+import pandera.pandas as pa
 
 from ..settings import data_dir as default_data_dir
 from .errors import DatasetNotFoundError, DataValidationError
 from .parquet import read_parquet
-from .schema import (
-    COUNTRY_CODES,
-    PROPERTIES_DTYPES,
-    PROPERTIES_FILE,
-    PROPERTIES_NULLABLE,
-    PROPERTIES_RANGES,
-    RANKINGS_DTYPES,
-    RANKINGS_FILE,
-    RANKINGS_NULLABLE,
-    RANKINGS_RANGES,
-    STRING,
-    Range,
-)
+from .schema import PROPERTIES_FILE, PROPERTIES_SCHEMA, RANKINGS_FILE, rankings_schema
 
-FIX_HINT = "Fix the data, or regenerate it with `make data` (convert the real CSV with `jukebox data convert`)."
+FIX_HINT = (
+    "Fix the data, or regenerate it with `make data` "
+    "(convert the real CSV with `jukebox data convert`)."
+)
 EXAMPLES = 3
 
 
@@ -49,134 +42,125 @@ def validate_dataset(data_dir: str | Path | None = None) -> tuple[pd.DataFrame, 
         )
     properties = read_parquet(folder / PROPERTIES_FILE)
     rankings = read_parquet(folder / RANKINGS_FILE)
-    problems = properties_problems(properties) + rankings_problems(rankings, properties)
-    _raise_if_any(problems)
+    known_songs = properties["spotify_id"] if "spotify_id" in properties else pd.Series()
+    raise_problems(
+        problems(properties, PROPERTIES_SCHEMA) + problems(rankings, rankings_schema(known_songs))
+    )
     return properties, rankings
 
 
-def validate_properties(properties: pd.DataFrame, file_name: str = PROPERTIES_FILE) -> None:
-    """Raise `DataValidationError` unless `properties` is a valid song-properties table."""
-    _raise_if_any(properties_problems(properties, file_name))
+def validate_table(frame: pd.DataFrame, schema: pa.DataFrameSchema) -> None:
+    """Raise `DataValidationError` listing every way `frame` breaks `schema`."""
+    raise_problems(problems(frame, schema))
 
 
-def validate_rankings(
-    rankings: pd.DataFrame,
-    properties: pd.DataFrame | None = None,
-    file_name: str = RANKINGS_FILE,
-) -> None:
-    """Raise `DataValidationError` unless `rankings` is a valid rankings table.
-
-    With `properties`, also check that every ranked song has properties.
-    """
-    _raise_if_any(rankings_problems(rankings, properties, file_name))
+def raise_problems(found: list[str]) -> None:
+    if found:
+        raise DataValidationError("\n".join(found) + "\n" + FIX_HINT, found)
 
 
-def properties_problems(properties: pd.DataFrame, file_name: str = PROPERTIES_FILE) -> list[str]:
-    """Every problem of a song-properties table, one line each (empty when valid)."""
-    problems = _table_problems(
-        properties, file_name, PROPERTIES_DTYPES, PROPERTIES_NULLABLE, PROPERTIES_RANGES
+def failures(frame: pd.DataFrame, schema: pa.DataFrameSchema) -> pd.DataFrame:
+    """pandera's failure cases (one row per failing value or column), empty when valid."""
+    try:
+        with warnings.catch_warnings():
+            # pandera's report concatenates frames with empty columns, which pandas warns about
+            warnings.simplefilter("ignore", FutureWarning)
+            schema.validate(frame, lazy=True)
+    except pa.errors.SchemaErrors as error:
+        return error.failure_cases
+    return pd.DataFrame(columns=["column", "check", "failure_case", "index"])
+
+
+def problems(frame: pd.DataFrame, schema: pa.DataFrameSchema) -> list[str]:
+    """One line per way `frame` breaks `schema`, naming the file, the column and the problem."""
+    cases = failures(frame, schema)
+    # a repeated row is reported once per column of the key: count it once
+    repeated = cases["check"] == "multiple_fields_uniqueness"
+    cases.loc[repeated, "column"] = ", ".join(schema.unique or [])
+    wrong_type = set(cases.loc[cases["check"].str.startswith("dtype("), "column"])
+    lines = []
+    for (column, check), group in cases.groupby(["column", "check"], sort=False):
+        if column in wrong_type and not check.startswith("dtype("):
+            continue  # the value checks of a column of the wrong type only repeat that
+        describe = _DESCRIBE.get(check, _describe_values)
+        if check.startswith("dtype("):
+            describe = _describe_type
+        lines.append(describe(schema, column, check, group))
+    return lines
+
+
+def reason(schema: pa.DataFrameSchema, column: str, check: str) -> str:
+    """Why a row fails, in words: "danceability outside [0, 1]", "no snapshot_date", ..."""
+    if check == "not_nullable":
+        return f"no {column}"
+    if check == "multiple_fields_uniqueness":
+        return f"repeats the {', '.join(schema.unique)} of an earlier row"
+    if check == "field_uniqueness":
+        return f"repeats the {column} of an earlier row"
+    return f"{column} {check}"
+
+
+Describe = Callable[[pa.DataFrameSchema, str, str, pd.DataFrame], str]
+
+
+def _where(schema: pa.DataFrameSchema, column: str) -> str:
+    return f"{schema.name}, column '{column}'"
+
+
+def _describe_type(schema: pa.DataFrameSchema, column: str, check: str, cases: pd.DataFrame) -> str:
+    expected = schema.columns[column].dtype
+    found = cases["failure_case"].iloc[0]
+    return f"{_where(schema, column)}: expected {expected} values, found {found}."
+
+
+def _describe_values(
+    schema: pa.DataFrameSchema, column: str, check: str, cases: pd.DataFrame
+) -> str:
+    values = cases["failure_case"]
+    return f"{_where(schema, column)}: {len(values)} values {check} (e.g. {_examples(values)})."
+
+
+def _describe_missing(
+    schema: pa.DataFrameSchema, column: str, check: str, cases: pd.DataFrame
+) -> str:
+    return f"{_where(schema, column)}: {len(cases)} empty values; every row needs one."
+
+
+def _describe_repeats(
+    schema: pa.DataFrameSchema, column: str, check: str, cases: pd.DataFrame
+) -> str:
+    values = cases["failure_case"].drop_duplicates()
+    return (
+        f"{_where(schema, column)}: {len(values)} values appear more than once "
+        f"(e.g. {_examples(values)}); keep one row each."
     )
-    if "spotify_id" in properties:
-        duplicated = properties["spotify_id"][properties["spotify_id"].duplicated()].dropna()
-        if len(duplicated):
-            problems.append(
-                f"{file_name}, column 'spotify_id': {duplicated.nunique()} songs appear more "
-                f"than once (e.g. {_examples(duplicated.unique())}); keep one row per song."
-            )
-    return problems
 
 
-def rankings_problems(
-    rankings: pd.DataFrame,
-    properties: pd.DataFrame | None = None,
-    file_name: str = RANKINGS_FILE,
-) -> list[str]:
-    """Every problem of a rankings table, one line each (empty when valid)."""
-    problems = _table_problems(
-        rankings, file_name, RANKINGS_DTYPES, RANKINGS_NULLABLE, RANKINGS_RANGES
+def _describe_repeated_rows(
+    schema: pa.DataFrameSchema, column: str, check: str, cases: pd.DataFrame
+) -> str:
+    rows = cases["index"].nunique()
+    return (
+        f"{schema.name}, columns {', '.join(schema.unique)}: {rows} rows repeat an earlier "
+        f"row's values (e.g. a song twice on the same chart and day)."
     )
-    if "country" in rankings:
-        codes = rankings["country"].dropna()
-        unknown = codes[~codes.isin(COUNTRY_CODES)].unique()
-        if len(unknown):
-            problems.append(
-                f"{file_name}, column 'country': {len(unknown)} unknown country codes "
-                f"(e.g. {_examples(unknown)}); expected one of the 72 ISO codes in "
-                "COUNTRY_CODES, or empty for the Global chart."
-            )
-    key = ["spotify_id", "country", "snapshot_date"]
-    if set(key) <= set(rankings.columns):
-        repeated = rankings.duplicated(key)
-        if repeated.any():
-            problems.append(
-                f"{file_name}, columns {', '.join(key)}: {int(repeated.sum())} rows repeat "
-                f"a song on the same chart and day (e.g. {_examples(rankings.loc[repeated, 'spotify_id'])})."
-            )
-    if properties is not None and "spotify_id" in rankings and "spotify_id" in properties:
-        ranked = pd.Series(rankings["spotify_id"].dropna().unique())
-        orphans = ranked[~ranked.isin(properties["spotify_id"])]
-        if len(orphans):
-            problems.append(
-                f"{file_name}, column 'spotify_id': {len(orphans)} songs have no row in "
-                f"{PROPERTIES_FILE} (e.g. {_examples(orphans)})."
-            )
-    return problems
 
 
-def _table_problems(
-    frame: pd.DataFrame,
-    file_name: str,
-    dtypes: dict[str, str],
-    nullable: frozenset[str],
-    ranges: dict[str, Range],
-) -> list[str]:
-    problems: list[str] = []
-    missing = [name for name in dtypes if name not in frame.columns]
-    extra = [str(name) for name in frame.columns if name not in dtypes]
-    if missing:
-        problems.append(f"{file_name}: missing columns {', '.join(map(repr, missing))}.")
-    if extra:
-        problems.append(f"{file_name}: unexpected columns {', '.join(map(repr, extra))}.")
-    for name, dtype in dtypes.items():
-        if name not in frame.columns:
-            continue
-        column = frame[name]
-        where = f"{file_name}, column '{name}'"
-        if not _has_kind(column, dtype):
-            problems.append(f"{where}: expected {_describe(dtype)} values, found {column.dtype}.")
-            continue
-        nulls = int(column.isna().sum())
-        if nulls and name not in nullable:
-            problems.append(f"{where}: {nulls} empty values; every row needs one.")
-        if name in ranges:
-            values = column.dropna()
-            outside = values[~ranges[name].contains(values)]
-            if len(outside):
-                problems.append(
-                    f"{where}: {len(outside)} values outside {ranges[name]} (e.g. {_examples(outside)})."
-                )
-    return problems
+def _describe_columns(what: str) -> Describe:
+    def describe(schema: pa.DataFrameSchema, column: str, check: str, cases: pd.DataFrame) -> str:
+        names = ", ".join(repr(str(name)) for name in cases["failure_case"])
+        return f"{schema.name}: {what} columns {names}."
+
+    return describe
 
 
-def _has_kind(column: pd.Series, dtype: str) -> bool:
-    if dtype == STRING:
-        return pd.api.types.infer_dtype(column, skipna=True) in {"string", "empty"}
-    if dtype == "bool":
-        return pd.api.types.is_bool_dtype(column)
-    if dtype == "int64":
-        return pd.api.types.is_integer_dtype(column)
-    if dtype == "float64":
-        return pd.api.types.is_numeric_dtype(column) and not pd.api.types.is_bool_dtype(column)
-    return pd.api.types.is_datetime64_any_dtype(column)
-
-
-def _describe(dtype: str) -> str:
-    return {
-        STRING: "text",
-        "bool": "true/false",
-        "int64": "integer",
-        "float64": "numeric",
-    }.get(dtype, "date")
+_DESCRIBE: dict[str, Describe] = {
+    "column_in_dataframe": _describe_columns("missing"),
+    "column_in_schema": _describe_columns("unexpected"),
+    "not_nullable": _describe_missing,
+    "field_uniqueness": _describe_repeats,
+    "multiple_fields_uniqueness": _describe_repeated_rows,
+}
 
 
 def _examples(values: Iterable[object]) -> str:
@@ -186,8 +170,3 @@ def _examples(values: Iterable[object]) -> str:
         if len(shown) == EXAMPLES:
             break
     return ", ".join(shown)
-
-
-def _raise_if_any(problems: list[str]) -> None:
-    if problems:
-        raise DataValidationError("\n".join([*problems, FIX_HINT]), problems)

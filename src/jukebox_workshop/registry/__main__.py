@@ -1,6 +1,7 @@
 """Run the local Model Registry until SIGTERM or SIGINT.
 
-    python -m jukebox_workshop.registry --host 127.0.0.1 --port 8080 --database PATH [--token-file PATH]
+    python -m jukebox_workshop.registry --host 127.0.0.1 --port 8080 --database PATH
+        [--token-file PATH] [--allowed-host NAME:PORT ...]
 
 Startup problems (port in use, unusable database or token file) end the process with status 1
 and one line on stderr; the platform's process manager shows that line to the user.
@@ -22,6 +23,7 @@ from pathlib import Path
 import uvicorn
 
 from .app import create_app
+from .middleware import loopback_hosts
 from .store import DatabaseOpenError
 
 log = logging.getLogger("jukebox_workshop.registry")
@@ -76,7 +78,14 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         "--database", type=Path, required=True, help="SQLite file (created if missing)"
     )
     parser.add_argument(
-        "--token-file", type=Path, help="file holding a token every API request must send as Bearer"
+        "--token-file", type=Path, help="file holding a token every request must send as Bearer"
+    )
+    parser.add_argument(
+        "--allowed-host",
+        action="append",
+        default=[],
+        metavar="NAME:PORT",
+        help="a Host header value to accept besides the loopback names of the port (repeatable)",
     )
     return parser.parse_args(argv)
 
@@ -111,14 +120,18 @@ def bind(host: str, port: int) -> socket.socket:
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     logging.config.dictConfig(LOG_CONFIG)
+    sock = None
     try:
         token = read_token(args.token_file) if args.token_file else None
-        app = create_app(args.database, token)
         sock = bind(args.host, args.port)
+        host, port = sock.getsockname()[:2]
+        hosts = loopback_hosts(args.host, port) | set(args.allowed_host)
+        app = create_app(args.database, hosts, token)
     except (StartupError, DatabaseOpenError) as exc:
+        if sock is not None:
+            sock.close()
         print(f"Model Registry: {exc}", file=sys.stderr)
         return 1
-    host, port = sock.getsockname()[:2]
     log.info(
         "Model Registry on http://%s:%d (database %s, %s)",
         host,

@@ -1,326 +1,329 @@
-"""The REST endpoints, built once per API prefix (v1alpha3 and v1 share everything but a few
-output details)."""
+"""The REST endpoints, one function each, mounted under both API prefixes by `api_router`.
+
+`ROUTES` lists them in the order of the OpenAPI spec's paths.
+"""
 
 from __future__ import annotations
 
-import re
+from collections.abc import Callable
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel
-from sqlalchemy import Row
 
+from .bodies import fields_of, json_body
 from .errors import ApiError, BadRequest
-from .paging import Page
+from .parameters import (
+    ArtifactTypeFilter,
+    ExternalId,
+    Lists,
+    Name,
+    ParentId,
+    StoreDep,
+    optional_id,
+    parse_id,
+)
+from .responses import PREFIXES, Out
 from .schemas import (
     AnyArtifact,
-    ArtifactType,
-    ModelArtifactBody,
+    ModelArtifactCreate,
+    ModelArtifactUpdate,
+    ModelVersion,
     ModelVersionCreate,
     ModelVersionUpdate,
-    NestedModelVersionCreate,
-    OrderBy,
     RegisteredModelCreate,
     RegisteredModelUpdate,
-    SortOrder,
 )
-from .store import ARTIFACT, MODEL_VERSION, REGISTERED_MODEL, Store
+from .store import ARTIFACT, MODEL_VERSION, REGISTERED_MODEL
 
-PREFIXES = {"v1alpha3": "/api/model_registry/v1alpha3", "v1": "/api/model_registry/v1"}
-ID_PATTERN = re.compile(r"[1-9][0-9]{0,17}")
-MODEL_ARTIFACT = ArtifactType.MODEL.value
+MODEL_ARTIFACT = "model-artifact"
 NOT_SERVED = ("serving_environment", "inference_service", "experiment")
 
 
-def parse_id(value: str, what: str) -> int:
-    if not ID_PATTERN.fullmatch(value):
-        raise BadRequest(f"invalid {what} {value!r}: ids are positive integers")
-    return int(value)
+# Registered models
 
 
-def optional_id(value: str | None, what: str) -> int | None:
-    return None if value is None or value == "" else parse_id(value, what)
+def list_registered_models(store: StoreDep, out: Out, lists: Lists) -> JSONResponse:
+    where = lists.where(REGISTERED_MODEL, "registered-model")
+    return out.many(*store.list(REGISTERED_MODEL, lists.page, where=where), lists.page)
 
 
-def document(row: Row, api_version: str) -> dict[str, Any]:
-    """The JSON form of a stored entity."""
-    doc: dict[str, Any] = {
-        "id": str(row.id),
-        "name": row.name,
-        "state": row.state,
-        "customProperties": row.custom_properties,
-        "createTimeSinceEpoch": str(row.create_time),
-        "lastUpdateTimeSinceEpoch": str(row.update_time),
-        **row.attributes,
-    }
-    if row.external_id is not None:
-        doc["externalId"] = row.external_id
-    fields = row._mapping
-    if "registered_model_id" in fields:
-        doc["registeredModelId"] = str(row.registered_model_id)
-    if "artifact_type" in fields:
-        doc["artifactType"] = row.artifact_type
-        if api_version == "v1":
-            # v1 has no experiments and types a metric's step as a string.
-            doc.pop("experimentId", None)
-            doc.pop("experimentRunId", None)
-            if "step" in doc:
-                doc["step"] = str(doc["step"])
-    return doc
+def create_registered_model(
+    store: StoreDep,
+    out: Out,
+    body: Annotated[RegisteredModelCreate, json_body(RegisteredModelCreate)],
+) -> JSONResponse:
+    return out.one(store.create(REGISTERED_MODEL, fields_of(body)), 201)
 
 
-def fields_of(body: BaseModel) -> dict[str, Any]:
-    """The fields a client sent, keyed by their JSON names (read-only ones dropped)."""
-    return body.model_dump(
-        by_alias=True, exclude_unset=True, mode="json", exclude={"id", "artifact_type"}
+def get_registered_model(store: StoreDep, out: Out, model_id: str) -> JSONResponse:
+    return out.one(store.get(REGISTERED_MODEL, parse_id(model_id, "registered model")))
+
+
+def update_registered_model(
+    store: StoreDep,
+    out: Out,
+    model_id: str,
+    body: Annotated[RegisteredModelUpdate, json_body(RegisteredModelUpdate)],
+) -> JSONResponse:
+    entity_id = parse_id(model_id, "registered model")
+    return out.one(store.update(REGISTERED_MODEL, entity_id, fields_of(body)))
+
+
+def find_registered_model(
+    store: StoreDep, out: Out, name: Name = None, external_id: ExternalId = None
+) -> JSONResponse:
+    return out.one(store.find(REGISTERED_MODEL, name=name, external_id=external_id))
+
+
+def list_registered_model_versions(
+    store: StoreDep,
+    out: Out,
+    lists: Lists,
+    model_id: str,
+    name: Name = None,
+    external_id: ExternalId = None,
+) -> JSONResponse:
+    rows, token = store.list(
+        MODEL_VERSION,
+        lists.page,
+        parent_id=parse_id(model_id, "registered model"),
+        name=name,
+        external_id=external_id,
+        where=lists.where(MODEL_VERSION, "model-version"),
+    )
+    return out.many(rows, token, lists.page)
+
+
+def create_registered_model_version(
+    store: StoreDep, out: Out, model_id: str, body: Annotated[ModelVersion, json_body(ModelVersion)]
+) -> JSONResponse:
+    parent_id = parse_id(model_id, "registered model")
+    if body.id is not None:
+        raise BadRequest("id is assigned by the server: leave it out to create a model version")
+    if body.registered_model_id != model_id:
+        raise BadRequest(
+            f"registeredModelId {body.registered_model_id!r} does not match registered model "
+            f"{model_id} in the path"
+        )
+    fields = fields_of(body, "registered_model_id")
+    return out.one(store.create(MODEL_VERSION, fields, parent_id=parent_id), 201)
+
+
+# Model versions
+
+
+def list_model_versions(store: StoreDep, out: Out, lists: Lists) -> JSONResponse:
+    where = lists.where(MODEL_VERSION, "model-version")
+    return out.many(*store.list(MODEL_VERSION, lists.page, where=where), lists.page)
+
+
+def create_model_version(
+    store: StoreDep, out: Out, body: Annotated[ModelVersionCreate, json_body(ModelVersionCreate)]
+) -> JSONResponse:
+    parent_id = parse_id(body.registered_model_id, "registered model")
+    fields = fields_of(body, "registered_model_id")
+    return out.one(store.create(MODEL_VERSION, fields, parent_id=parent_id), 201)
+
+
+def get_model_version(store: StoreDep, out: Out, version_id: str) -> JSONResponse:
+    return out.one(store.get(MODEL_VERSION, parse_id(version_id, "model version")))
+
+
+def update_model_version(
+    store: StoreDep,
+    out: Out,
+    version_id: str,
+    body: Annotated[ModelVersionUpdate, json_body(ModelVersionUpdate)],
+) -> JSONResponse:
+    entity_id = parse_id(version_id, "model version")
+    return out.one(store.update(MODEL_VERSION, entity_id, fields_of(body)))
+
+
+def find_model_version(
+    store: StoreDep,
+    out: Out,
+    name: Name = None,
+    external_id: ExternalId = None,
+    parent_resource_id: ParentId = None,
+) -> JSONResponse:
+    parent_id = optional_id(parent_resource_id, "parentResourceId")
+    row = store.find(MODEL_VERSION, name=name, external_id=external_id, parent_id=parent_id)
+    return out.one(row)
+
+
+def list_model_version_artifacts(
+    store: StoreDep,
+    out: Out,
+    lists: Lists,
+    version_id: str,
+    artifact_type: ArtifactTypeFilter,
+    name: Name = None,
+    external_id: ExternalId = None,
+) -> JSONResponse:
+    rows, token = store.list(
+        ARTIFACT,
+        lists.page,
+        parent_id=parse_id(version_id, "model version"),
+        name=name,
+        external_id=external_id,
+        artifact_type=artifact_type,
+        where=lists.where(ARTIFACT, artifact_type or MODEL_ARTIFACT),
+    )
+    return out.many(rows, token, lists.page)
+
+
+def upsert_model_version_artifact(
+    store: StoreDep, out: Out, version_id: str, body: Annotated[Any, json_body(AnyArtifact)]
+) -> JSONResponse:
+    """Create an artifact in the version, or attach (and update) an existing one by id."""
+    parent_id = parse_id(version_id, "model version")
+    artifact_id = optional_id(body.id, "artifact")
+    fields = fields_of(body, "experiment_id", "experiment_run_id")
+    row, created = store.upsert_version_artifact(parent_id, artifact_id, fields, body.artifact_type)
+    # As upstream: 201 only for a model or doc artifact created here, else 200.
+    return out.one(
+        row, 201 if created and body.artifact_type in ("model-artifact", "doc-artifact") else 200
     )
 
 
-def page_options(
-    page_size: Annotated[str | None, Query(alias="pageSize")] = None,
-    order_by: Annotated[OrderBy | None, Query(alias="orderBy")] = None,
-    sort_order: Annotated[SortOrder | None, Query(alias="sortOrder")] = None,
-    next_page_token: Annotated[str | None, Query(alias="nextPageToken")] = None,
-    filter_query: Annotated[str | None, Query(alias="filterQuery")] = None,
-) -> Page:
-    if filter_query:
-        raise ApiError(
-            501,
-            "filterQuery is not supported by this local registry: list without it and filter the items",
-        )
-    return Page.from_query(page_size, order_by, sort_order, next_page_token)
+# Model artifacts
 
 
-PageOptions = Annotated[Page, Depends(page_options)]
-Name = Annotated[str | None, Query()]
-ExternalId = Annotated[str | None, Query(alias="externalId")]
-ParentId = Annotated[str | None, Query(alias="parentResourceId")]
-ArtifactTypeFilter = Annotated[ArtifactType | None, Query(alias="artifactType")]
+def list_model_artifacts(store: StoreDep, out: Out, lists: Lists) -> JSONResponse:
+    where = lists.where(ARTIFACT, MODEL_ARTIFACT)
+    rows, token = store.list(ARTIFACT, lists.page, artifact_type=MODEL_ARTIFACT, where=where)
+    return out.many(rows, token, lists.page)
 
 
-def get_store(request: Request) -> Store:
-    return request.app.state.store
+def create_model_artifact(
+    store: StoreDep, out: Out, body: Annotated[ModelArtifactCreate, json_body(ModelArtifactCreate)]
+) -> JSONResponse:
+    return out.one(store.create(ARTIFACT, fields_of(body), artifact_type=MODEL_ARTIFACT), 201)
 
 
-StoreDep = Annotated[Store, Depends(get_store)]
+def get_model_artifact(store: StoreDep, out: Out, artifact_id: str) -> JSONResponse:
+    entity_id = parse_id(artifact_id, "model artifact")
+    return out.one(store.get(ARTIFACT, entity_id, artifact_type=MODEL_ARTIFACT))
+
+
+def update_model_artifact(
+    store: StoreDep,
+    out: Out,
+    artifact_id: str,
+    body: Annotated[ModelArtifactUpdate, json_body(ModelArtifactUpdate)],
+) -> JSONResponse:
+    entity_id = parse_id(artifact_id, "model artifact")
+    row = store.update(ARTIFACT, entity_id, fields_of(body), artifact_type=MODEL_ARTIFACT)
+    return out.one(row)
+
+
+def find_model_artifact(
+    store: StoreDep,
+    out: Out,
+    name: Name = None,
+    external_id: ExternalId = None,
+    parent_resource_id: ParentId = None,
+) -> JSONResponse:
+    row = store.find(
+        ARTIFACT,
+        name=name,
+        external_id=external_id,
+        parent_id=optional_id(parent_resource_id, "parentResourceId"),
+        artifact_type=MODEL_ARTIFACT,
+    )
+    return out.one(row)
+
+
+# Artifacts of any type
+
+
+def list_artifacts(
+    store: StoreDep, out: Out, lists: Lists, artifact_type: ArtifactTypeFilter
+) -> JSONResponse:
+    where = lists.where(ARTIFACT, artifact_type or MODEL_ARTIFACT)
+    rows, token = store.list(ARTIFACT, lists.page, artifact_type=artifact_type, where=where)
+    return out.many(rows, token, lists.page)
+
+
+def create_artifact(
+    store: StoreDep, out: Out, body: Annotated[Any, json_body(AnyArtifact)]
+) -> JSONResponse:
+    fields = fields_of(body, "experiment_id", "experiment_run_id")
+    return out.one(store.create(ARTIFACT, fields, artifact_type=body.artifact_type), 201)
+
+
+def get_artifact(store: StoreDep, out: Out, artifact_id: str) -> JSONResponse:
+    return out.one(store.get(ARTIFACT, parse_id(artifact_id, "artifact")))
+
+
+def update_artifact(
+    store: StoreDep, out: Out, artifact_id: str, body: Annotated[Any, json_body(AnyArtifact)]
+) -> JSONResponse:
+    entity_id = parse_id(artifact_id, "artifact")
+    stored_type = store.get(ARTIFACT, entity_id).artifact_type
+    if stored_type != body.artifact_type:
+        raise BadRequest(f"artifact {entity_id} is a {stored_type}, not a {body.artifact_type}")
+    fields = fields_of(body, "name", "experiment_id", "experiment_run_id")
+    return out.one(store.update(ARTIFACT, entity_id, fields))
+
+
+def find_artifact(
+    store: StoreDep,
+    out: Out,
+    name: Name = None,
+    external_id: ExternalId = None,
+    parent_resource_id: ParentId = None,
+) -> JSONResponse:
+    parent_id = optional_id(parent_resource_id, "parentResourceId")
+    return out.one(store.find(ARTIFACT, name=name, external_id=external_id, parent_id=parent_id))
+
+
+def not_served(request: Request, rest: str) -> JSONResponse:
+    """Serving environments, inference services and experiments are not part of the workshop."""
+    raise ApiError(
+        501,
+        f"{request.url.path} is not served by this local registry: it keeps registered "
+        "models, model versions and artifacts only",
+    )
+
+
+Endpoint = Callable[..., JSONResponse]
+ROUTES: list[tuple[str, str, Endpoint]] = [
+    ("GET", "/artifact", find_artifact),
+    ("GET", "/artifacts", list_artifacts),
+    ("POST", "/artifacts", create_artifact),
+    ("GET", "/artifacts/{artifact_id}", get_artifact),
+    ("PATCH", "/artifacts/{artifact_id}", update_artifact),
+    ("GET", "/model_artifact", find_model_artifact),
+    ("GET", "/model_artifacts", list_model_artifacts),
+    ("POST", "/model_artifacts", create_model_artifact),
+    ("GET", "/model_artifacts/{artifact_id}", get_model_artifact),
+    ("PATCH", "/model_artifacts/{artifact_id}", update_model_artifact),
+    ("GET", "/model_version", find_model_version),
+    ("GET", "/model_versions", list_model_versions),
+    ("POST", "/model_versions", create_model_version),
+    ("GET", "/model_versions/{version_id}", get_model_version),
+    ("PATCH", "/model_versions/{version_id}", update_model_version),
+    ("GET", "/model_versions/{version_id}/artifacts", list_model_version_artifacts),
+    ("POST", "/model_versions/{version_id}/artifacts", upsert_model_version_artifact),
+    ("GET", "/registered_model", find_registered_model),
+    ("GET", "/registered_models", list_registered_models),
+    ("POST", "/registered_models", create_registered_model),
+    ("GET", "/registered_models/{model_id}", get_registered_model),
+    ("PATCH", "/registered_models/{model_id}", update_registered_model),
+    ("GET", "/registered_models/{model_id}/versions", list_registered_model_versions),
+    ("POST", "/registered_models/{model_id}/versions", create_registered_model_version),
+]
 
 
 def api_router(api_version: str) -> APIRouter:
-    """Every implemented endpoint of one API version."""
+    """Every endpoint of one API version."""
     router = APIRouter(prefix=PREFIXES[api_version])
-
-    def one(row: Row, status: int = 200) -> JSONResponse:
-        return JSONResponse(document(row, api_version), status)
-
-    def many(rows: list[Row], token: str, page: Page) -> JSONResponse:
-        items = [document(row, api_version) for row in rows]
-        return JSONResponse(
-            {"items": items, "nextPageToken": token, "pageSize": page.size, "size": len(items)}
-        )
-
-    # Registered models
-
-    @router.get("/registered_models")
-    def list_registered_models(store: StoreDep, page: PageOptions) -> JSONResponse:
-        return many(*store.list(REGISTERED_MODEL, page), page)
-
-    @router.post("/registered_models")
-    def create_registered_model(store: StoreDep, body: RegisteredModelCreate) -> JSONResponse:
-        return one(store.create(REGISTERED_MODEL, fields_of(body)), 201)
-
-    @router.get("/registered_models/{model_id}")
-    def get_registered_model(store: StoreDep, model_id: str) -> JSONResponse:
-        return one(store.get(REGISTERED_MODEL, parse_id(model_id, "registered model id")))
-
-    @router.patch("/registered_models/{model_id}")
-    def update_registered_model(
-        store: StoreDep, model_id: str, body: RegisteredModelUpdate
-    ) -> JSONResponse:
-        entity_id = parse_id(model_id, "registered model id")
-        return one(store.update(REGISTERED_MODEL, entity_id, fields_of(body)))
-
-    @router.get("/registered_model")
-    def find_registered_model(
-        store: StoreDep, name: Name = None, external_id: ExternalId = None
-    ) -> JSONResponse:
-        return one(store.find(REGISTERED_MODEL, name=name, external_id=external_id))
-
-    @router.get("/registered_models/{model_id}/versions")
-    def list_registered_model_versions(
-        store: StoreDep,
-        model_id: str,
-        page: PageOptions,
-        name: Name = None,
-        external_id: ExternalId = None,
-    ) -> JSONResponse:
-        parent_id = parse_id(model_id, "registered model id")
-        rows, token = store.list(
-            MODEL_VERSION, page, parent_id=parent_id, name=name, external_id=external_id
-        )
-        return many(rows, token, page)
-
-    @router.post("/registered_models/{model_id}/versions")
-    def create_registered_model_version(
-        store: StoreDep, model_id: str, body: NestedModelVersionCreate
-    ) -> JSONResponse:
-        parent_id = parse_id(model_id, "registered model id")
-        fields = fields_of(body)
-        if fields.pop("registeredModelId", model_id) != model_id:
-            raise BadRequest(
-                f"registeredModelId does not match registered model {model_id} in the path"
-            )
-        return one(store.create(MODEL_VERSION, fields, parent_id=parent_id), 201)
-
-    # Model versions
-
-    @router.get("/model_versions")
-    def list_model_versions(store: StoreDep, page: PageOptions) -> JSONResponse:
-        return many(*store.list(MODEL_VERSION, page), page)
-
-    @router.post("/model_versions")
-    def create_model_version(store: StoreDep, body: ModelVersionCreate) -> JSONResponse:
-        fields = fields_of(body)
-        parent_id = parse_id(fields.pop("registeredModelId"), "registeredModelId")
-        return one(store.create(MODEL_VERSION, fields, parent_id=parent_id), 201)
-
-    @router.get("/model_versions/{version_id}")
-    def get_model_version(store: StoreDep, version_id: str) -> JSONResponse:
-        return one(store.get(MODEL_VERSION, parse_id(version_id, "model version id")))
-
-    @router.patch("/model_versions/{version_id}")
-    def update_model_version(
-        store: StoreDep, version_id: str, body: ModelVersionUpdate
-    ) -> JSONResponse:
-        entity_id = parse_id(version_id, "model version id")
-        return one(store.update(MODEL_VERSION, entity_id, fields_of(body)))
-
-    @router.get("/model_version")
-    def find_model_version(
-        store: StoreDep,
-        name: Name = None,
-        external_id: ExternalId = None,
-        parent_resource_id: ParentId = None,
-    ) -> JSONResponse:
-        parent_id = optional_id(parent_resource_id, "parentResourceId")
-        return one(
-            store.find(MODEL_VERSION, name=name, external_id=external_id, parent_id=parent_id)
-        )
-
-    @router.get("/model_versions/{version_id}/artifacts")
-    def list_model_version_artifacts(
-        store: StoreDep,
-        version_id: str,
-        page: PageOptions,
-        name: Name = None,
-        external_id: ExternalId = None,
-        artifact_type: ArtifactTypeFilter = None,
-    ) -> JSONResponse:
-        parent_id = parse_id(version_id, "model version id")
-        rows, token = store.list(
-            ARTIFACT,
-            page,
-            parent_id=parent_id,
-            name=name,
-            external_id=external_id,
-            artifact_type=artifact_type,
-        )
-        return many(rows, token, page)
-
-    @router.post("/model_versions/{version_id}/artifacts")
-    def upsert_model_version_artifact(
-        store: StoreDep, version_id: str, body: AnyArtifact
-    ) -> JSONResponse:
-        parent_id = parse_id(version_id, "model version id")
-        artifact_id = optional_id(body.id, "artifact id")
-        row, created = store.upsert_version_artifact(
-            parent_id, artifact_id, fields_of(body), body.artifact_type
-        )
-        return one(row, 201 if created else 200)
-
-    # Model artifacts
-
-    @router.get("/model_artifacts")
-    def list_model_artifacts(store: StoreDep, page: PageOptions) -> JSONResponse:
-        return many(*store.list(ARTIFACT, page, artifact_type=MODEL_ARTIFACT), page)
-
-    @router.post("/model_artifacts")
-    def create_model_artifact(store: StoreDep, body: ModelArtifactBody) -> JSONResponse:
-        return one(store.create(ARTIFACT, fields_of(body), artifact_type=MODEL_ARTIFACT), 201)
-
-    @router.get("/model_artifacts/{artifact_id}")
-    def get_model_artifact(store: StoreDep, artifact_id: str) -> JSONResponse:
-        entity_id = parse_id(artifact_id, "model artifact id")
-        return one(store.get(ARTIFACT, entity_id, artifact_type=MODEL_ARTIFACT))
-
-    @router.patch("/model_artifacts/{artifact_id}")
-    def update_model_artifact(
-        store: StoreDep, artifact_id: str, body: ModelArtifactBody
-    ) -> JSONResponse:
-        entity_id = parse_id(artifact_id, "model artifact id")
-        return one(store.update(ARTIFACT, entity_id, fields_of(body), artifact_type=MODEL_ARTIFACT))
-
-    @router.get("/model_artifact")
-    def find_model_artifact(
-        store: StoreDep,
-        name: Name = None,
-        external_id: ExternalId = None,
-        parent_resource_id: ParentId = None,
-    ) -> JSONResponse:
-        parent_id = optional_id(parent_resource_id, "parentResourceId")
-        row = store.find(
-            ARTIFACT,
-            name=name,
-            external_id=external_id,
-            parent_id=parent_id,
-            artifact_type=MODEL_ARTIFACT,
-        )
-        return one(row)
-
-    # Artifacts of any type
-
-    @router.get("/artifacts")
-    def list_artifacts(
-        store: StoreDep, page: PageOptions, artifact_type: ArtifactTypeFilter = None
-    ) -> JSONResponse:
-        return many(*store.list(ARTIFACT, page, artifact_type=artifact_type), page)
-
-    @router.post("/artifacts")
-    def create_artifact(store: StoreDep, body: AnyArtifact) -> JSONResponse:
-        return one(store.create(ARTIFACT, fields_of(body), artifact_type=body.artifact_type), 201)
-
-    @router.get("/artifacts/{artifact_id}")
-    def get_artifact(store: StoreDep, artifact_id: str) -> JSONResponse:
-        return one(store.get(ARTIFACT, parse_id(artifact_id, "artifact id")))
-
-    @router.patch("/artifacts/{artifact_id}")
-    def update_artifact(store: StoreDep, artifact_id: str, body: AnyArtifact) -> JSONResponse:
-        entity_id = parse_id(artifact_id, "artifact id")
-        stored_type = store.get(ARTIFACT, entity_id).artifact_type
-        if stored_type != body.artifact_type:
-            raise BadRequest(f"artifact {entity_id} is a {stored_type}, not a {body.artifact_type}")
-        return one(store.update(ARTIFACT, entity_id, fields_of(body)))
-
-    @router.get("/artifact")
-    def find_artifact(
-        store: StoreDep,
-        name: Name = None,
-        external_id: ExternalId = None,
-        parent_resource_id: ParentId = None,
-    ) -> JSONResponse:
-        parent_id = optional_id(parent_resource_id, "parentResourceId")
-        return one(store.find(ARTIFACT, name=name, external_id=external_id, parent_id=parent_id))
-
-    # Serving environments, inference services and experiments are not part of the workshop.
-
+    for method, path, endpoint in ROUTES:
+        router.add_api_route(path, endpoint, methods=[method])
     for resource in NOT_SERVED:
-
-        @router.api_route(f"/{resource}{{rest:path}}", methods=["GET", "POST", "PATCH"])
-        def not_served(request: Request, rest: str) -> JSONResponse:
-            raise ApiError(
-                501,
-                f"{request.url.path} is not served by this local registry: it keeps registered "
-                "models, model versions and artifacts only",
-            )
-
+        router.add_api_route(
+            f"/{resource}{{rest:path}}", not_served, methods=["GET", "POST", "PATCH"]
+        )
     return router

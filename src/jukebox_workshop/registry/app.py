@@ -3,46 +3,29 @@
 
 from __future__ import annotations
 
-import hmac
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterable
 from contextlib import asynccontextmanager
 from pathlib import Path
 
 from fastapi import FastAPI
-from starlette.types import ASGIApp, Receive, Scope, Send
 
-from .api import PREFIXES, api_router
-from .errors import error_response, install_error_handlers
+from .api import api_router
+from .errors import install_error_handlers
+from .middleware import BearerToken, BodyLimit, CatchAll, TrustedHosts
 from .pages import pages_router
+from .responses import PREFIXES
 from .store import Store
 
 
-class BearerTokenMiddleware:
-    """Requires `Authorization: Bearer <token>` on every request under /api/."""
-
-    def __init__(self, app: ASGIApp, token: str) -> None:
-        self.app = app
-        self.token = token.encode()
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http" and scope["path"].startswith("/api/"):
-            header = dict(scope["headers"]).get(b"authorization", b"")
-            scheme, _, credentials = header.partition(b" ")
-            if scheme.lower() != b"bearer" or not hmac.compare_digest(
-                credentials.strip(), self.token
-            ):
-                message = "missing or wrong bearer token" if header else "authorization required"
-                response = error_response(401, message, {"WWW-Authenticate": "Bearer"})
-                await response(scope, receive, send)
-                return
-        await self.app(scope, receive, send)
-
-
-def create_app(database_path: Path, token: str | None = None) -> FastAPI:
+def create_app(
+    database_path: Path, allowed_hosts: Iterable[str], token: str | None = None
+) -> FastAPI:
     """The registry app on the SQLite database at `database_path` (created if missing).
 
-    With a token, every API request must carry it as a bearer token; `/` and `/healthz` stay
-    open. Raises `store.DatabaseOpenError` if the database cannot be opened.
+    Requests must name the server in their Host header as one of `allowed_hosts`
+    (`middleware.loopback_hosts` gives the loopback names of a port). With a token, every
+    request but `/healthz` must carry it as a bearer token. Raises `store.DatabaseOpenError`
+    if the database cannot be opened.
     """
     store = Store(database_path)
 
@@ -66,6 +49,10 @@ def create_app(database_path: Path, token: str | None = None) -> FastAPI:
     def healthz() -> dict[str, str]:
         return {"status": "ok"}
 
+    # The last one added is the outermost: hosts, then size, then token, then the catch-all.
+    app.add_middleware(CatchAll)
     if token:
-        app.add_middleware(BearerTokenMiddleware, token=token)
+        app.add_middleware(BearerToken, token=token)
+    app.add_middleware(BodyLimit)
+    app.add_middleware(TrustedHosts, hosts=allowed_hosts)
     return app

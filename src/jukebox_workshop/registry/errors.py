@@ -1,9 +1,10 @@
-"""Every error leaves the server as `{"code": "<status>", "message": "..."}`, as in the spec."""
+"""Errors leave the server as `{"code": "<status text>", "message": "..."}`, as the real
+server's do: `code` is Go's `http.StatusText` of the status ("Not Found", "Bad Request", ...)."""
 
 from __future__ import annotations
 
 import logging
-from typing import Any
+from http import HTTPStatus
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -13,18 +14,13 @@ from starlette.exceptions import HTTPException
 
 log = logging.getLogger(__name__)
 
-# Validation errors that mean "a required field is absent" (422); any other problem with a
-# request (wrong type, bad enum value, malformed JSON) is a bad request (400), as in the
-# reference server.
-MISSING_ERROR_TYPES = {"missing", "union_tag_not_found"}
-ARTIFACT_TYPES = {"model-artifact", "doc-artifact", "dataset-artifact", "metric", "parameter"}
-
 
 class ApiError(Exception):
-    def __init__(self, status: int, message: str) -> None:
+    def __init__(self, status: int, message: str, code: str | None = None) -> None:
         super().__init__(message)
         self.status = status
         self.message = message
+        self.code = code or HTTPStatus(status).phrase
 
 
 class NotFound(ApiError):
@@ -42,48 +38,35 @@ class Conflict(ApiError):
         super().__init__(409, message)
 
 
+class MissingField(ApiError):
+    """A required field is absent or empty: 422, with the code "Bad Request" as upstream."""
+
+    def __init__(self, field: str) -> None:
+        super().__init__(422, f"required field '{field}' is zero value.", code="Bad Request")
+
+
 def error_response(
-    status: int, message: str, headers: dict[str, str] | None = None
+    status: int, message: str, headers: dict[str, str] | None = None, code: str | None = None
 ) -> JSONResponse:
-    return JSONResponse({"code": str(status), "message": message}, status, headers=headers)
-
-
-def describe_validation_error(exc: RequestValidationError) -> tuple[int, str]:
-    errors = exc.errors()
-    if any(error["type"] == "json_invalid" for error in errors):
-        return 400, "request body is not valid JSON"
-    status = 422 if all(error["type"] in MISSING_ERROR_TYPES for error in errors) else 400
-    return status, "; ".join(_describe(error) for error in errors)
-
-
-def _describe(error: dict[str, Any]) -> str:
-    # Drop FastAPI's leading "body"/"query" and pydantic's names of union members.
-    location = [str(part) for part in error["loc"][1:]]
-    if location and location[0] in ARTIFACT_TYPES:
-        location = location[1:]
-    location = [
-        part
-        for index, part in enumerate(location)
-        if not (
-            index >= 2 and location[index - 2] == "customProperties" and part.startswith("Metadata")
-        )
-    ]
-    message = error["msg"].replace("'artifact_type' | ", "")
-    if error["type"] == "union_tag_not_found":
-        # The discriminator comes as "'artifact_type' | 'artifactType'": keep the JSON name.
-        location.append(error["ctx"]["discriminator"].split("|")[-1].strip(" '"))
-        message = "Field required"
-    return f"{'.'.join(location) or 'body'}: {message}"
+    body = {"code": code or HTTPStatus(status).phrase, "message": message}
+    return JSONResponse(body, status, headers=headers)
 
 
 def install_error_handlers(app: FastAPI) -> None:
+    """Handlers for the errors endpoints raise; unexpected ones are `middleware.CatchAll`'s."""
+
     @app.exception_handler(ApiError)
     async def _api_error(request: Request, exc: ApiError) -> JSONResponse:
-        return error_response(exc.status, exc.message)
+        return error_response(exc.status, exc.message, code=exc.code)
 
     @app.exception_handler(RequestValidationError)
-    async def _invalid_request(request: Request, exc: RequestValidationError) -> JSONResponse:
-        return error_response(*describe_validation_error(exc))
+    async def _invalid_query(request: Request, exc: RequestValidationError) -> JSONResponse:
+        # Bodies are validated by `bodies.py`; what is left are query and path parameters.
+        problems = [
+            f"{'.'.join(str(part) for part in error['loc'][1:])}: {error['msg']}"
+            for error in exc.errors()
+        ]
+        return error_response(400, "; ".join(problems))
 
     @app.exception_handler(HTTPException)
     async def _http_error(request: Request, exc: HTTPException) -> JSONResponse:
@@ -98,8 +81,3 @@ def install_error_handlers(app: FastAPI) -> None:
     async def _database_busy(request: Request, exc: OperationalError) -> JSONResponse:
         log.error("database error on %s %s: %s", request.method, request.url.path, exc.orig)
         return error_response(503, f"database unavailable: {exc.orig}")
-
-    @app.exception_handler(Exception)
-    async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
-        log.exception("unexpected error on %s %s", request.method, request.url.path)
-        return error_response(500, f"internal error: {type(exc).__name__}: {exc}")

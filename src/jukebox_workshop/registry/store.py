@@ -14,13 +14,24 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import URL, Connection, Row, Table, create_engine, event, insert, select, tuple_
+from sqlalchemy import (
+    URL,
+    ColumnElement,
+    Connection,
+    Row,
+    Table,
+    create_engine,
+    event,
+    insert,
+    select,
+    tuple_,
+)
 from sqlalchemy import update as sql_update
 from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from .errors import BadRequest, Conflict, NotFound
+from .filtering import property_value
 from .paging import Cursor, Page
-from .schemas import OrderBy, SortOrder
 from .tables import artifacts, context_ids, metadata, model_versions, registered_models
 
 BUSY_TIMEOUT_SECONDS = 10
@@ -63,6 +74,7 @@ def _configure_connection(dbapi_connection: Any, _record: Any) -> None:
     # With WAL, NORMAL survives a killed process; only an OS crash could lose the last commits.
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.close()
+    dbapi_connection.create_function("registry_value", 4, property_value, deterministic=True)
 
 
 def _begin(conn: Connection) -> None:
@@ -130,26 +142,28 @@ class Store:
         parent_id: int | None = None,
         artifact_type: str | None = None,
     ) -> Row:
-        if name is None and external_id is None:
-            raise BadRequest("give name (with parentResourceId where it applies) or externalId")
+        """The one entity with this externalId, or this name (in this parent, below models)."""
+        if external_id is None and (name is None or (kind.parent and parent_id is None)):
+            wanted = "(name and parentResourceId)" if kind.parent else "name"
+            raise BadRequest(f"invalid parameters call, supply either {wanted}, or externalId")
         table = kind.table
         conditions = self._filters(kind, name, external_id, parent_id, artifact_type)
         with self._read() as conn:
             rows = conn.execute(select(table).where(*conditions).limit(2)).all()
         label = _type_label(kind, artifact_type)
         criteria = ", ".join(
-            f"{field}={value!r}"
+            f"{field}={value}"
             for field, value in (
                 ("name", name),
-                ("externalId", external_id),
                 ("parentResourceId", parent_id),
+                ("externalId", external_id),
             )
             if value is not None
         )
         if not rows:
-            raise NotFound(f"no {label} with {criteria}")
+            raise NotFound(f"no {label}s found for {criteria}")
         if len(rows) > 1:
-            raise NotFound(f"more than one {label} matches {criteria}; narrow the search")
+            raise NotFound(f"multiple {label}s found for {criteria}")
         return rows[0]
 
     def list(
@@ -161,36 +175,42 @@ class Store:
         name: str | None = None,
         external_id: str | None = None,
         artifact_type: str | None = None,
+        where: ColumnElement[bool] | None = None,
     ) -> tuple[list[Row], str]:
-        """One page of entities and the token of the next page ("" after the last one)."""
+        """One page of entities and the token of the next page ("" after the last one).
+
+        As upstream, `name` and `externalId` narrow the list (name wins when both are given),
+        and a parent that does not exist has no children: an empty list, not a 404.
+        """
         table = kind.table
         sort_column = {
-            OrderBy.ID: table.c.id,
-            OrderBy.CREATE_TIME: table.c.create_time,
-            OrderBy.LAST_UPDATE_TIME: table.c.update_time,
+            "ID": table.c.id,
+            "CREATE_TIME": table.c.create_time,
+            "LAST_UPDATE_TIME": table.c.update_time,
         }[page.order_by]
         key = tuple_(sort_column, table.c.id)
-        ascending = page.sort_order is SortOrder.ASC
+        if name is not None:
+            external_id = None
         statement = select(table).where(
             *self._filters(kind, name, external_id, parent_id, artifact_type)
         )
+        if where is not None:
+            statement = statement.where(where)
         if page.after is not None:
             after = tuple_(page.after.value, page.after.id)
-            statement = statement.where(key > after if ascending else key < after)
+            statement = statement.where(key > after if page.ascending else key < after)
         order = (
-            [sort_column.asc(), table.c.id.asc()]
-            if ascending
-            else [sort_column.desc(), table.c.id.desc()]
+            [sort_column, table.c.id] if page.ascending else [sort_column.desc(), table.c.id.desc()]
         )
+        statement = statement.order_by(*order)
+        if page.size is not None:
+            statement = statement.limit(page.size + 1)
         with self._read() as conn:
-            if parent_id is not None:
-                assert kind.parent is not None
-                self._get(conn, kind.parent, parent_id)
-            rows = conn.execute(statement.order_by(*order).limit(page.size + 1)).all()
-        if len(rows) <= page.size:
+            rows = conn.execute(statement).all()
+        if page.size is None or len(rows) <= page.size:
             return list(rows), ""
         last = rows[page.size - 1]
-        sort_value = {OrderBy.ID: last.id, OrderBy.CREATE_TIME: last.create_time}.get(
+        sort_value = {"ID": last.id, "CREATE_TIME": last.create_time}.get(
             page.order_by, last.update_time
         )
         return list(rows[: page.size]), page.token_after(Cursor(sort_value, last.id))
@@ -331,15 +351,11 @@ class Store:
         attributes = dict(row.attributes)
         for key, value in changes.items():
             if key == "customProperties":
-                values["custom_properties"] = value or {}  # replaces the whole map
-            elif key == "externalId":
-                values["external_id"] = value
-            elif key == "state":
-                values["state"] = value or row.state
+                values["custom_properties"] = value  # replaces the whole map
             elif key == "name":
                 continue  # names cannot change once set
-            elif value is None:
-                attributes.pop(key, None)
+            elif key in COLUMN_FIELDS:
+                values[COLUMN_FIELDS[key]] = value
             else:
                 attributes[key] = value
         values["attributes"] = attributes

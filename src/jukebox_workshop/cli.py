@@ -17,13 +17,12 @@ and exit with status 1, without a traceback.
 from __future__ import annotations
 
 import argparse
-import os
 import shlex
 import sys
 from collections.abc import Callable
 
 from . import platform
-from .settings import MissingSettingsError, state_dir
+from .settings import MissingSettingsError, model_name, state_dir
 
 MIB = 1024 * 1024
 TITLE = max(len(service.title) for service in platform.SERVICES.values())  # column width
@@ -118,7 +117,7 @@ def _clean(args: argparse.Namespace) -> int:
 def _deploy(args: argparse.Namespace) -> int:
     from .deploy import deploy
 
-    deployment = deploy(args.model, args.version)
+    deployment = deploy(args.model or model_name(), args.version)
     print(f"Metadata: GET {deployment.model_url}; answers: POST {deployment.model_url}/infer")
     return 0
 
@@ -199,8 +198,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     deploy.add_argument(
         "--model",
-        default=os.environ.get("JUKEBOX_MODEL_NAME") or "jukebox",
-        help="the registered model's name (default: JUKEBOX_MODEL_NAME, else %(default)s)",
+        help="the registered model's name (default: JUKEBOX_MODEL_NAME, else jukebox)",
     )
 
     data = command("data", _data, "generate, convert or validate the workshop dataset")

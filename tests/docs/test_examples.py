@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from jukebox_workshop.runs import Workspace
-from jukebox_workshop.settings import NOTEBOOK_DIR, OUTPUT_DIR, REPO_ROOT
+from jukebox_workshop.settings import NOTEBOOK_DIR, OUTPUT_DIR, REPO_ROOT, model_name
 
 DOCS = REPO_ROOT / "docs"
 
@@ -39,7 +39,7 @@ def test_serving_example_asks_the_local_model_server(local_platform, monkeypatch
 
     run = latest_run()
     try:
-        deployment = deploy("jukebox", run.version, report=None)
+        deployment = deploy(model_name(), run.version, report=None)
     except DeployError as error:  # the notebooks did not register it on this platform
         pytest.skip(str(error))
     preprocessing = run.preprocessing()

@@ -50,6 +50,7 @@ def test_one_line_per_stage_from_the_notebooks_files(tmp_path):
     write(
         workspace.serving_file,
         {
+            "model_name": "jukebox",
             "version": "20260101-000000",
             "model_url": "http://127.0.0.1:8090/v2/models/jukebox",
             "example": {"song": "Vilo (Nael Voro)", "top_countries": [["Norway", 0.052]]},
@@ -66,7 +67,8 @@ def test_one_line_per_stage_from_the_notebooks_files(tmp_path):
         "Vilo",
     ]
     assert lines[5] == (
-        "served     version 20260101-000000 at http://127.0.0.1:8090/v2/models/jukebox"
+        "served     model 'jukebox' version 20260101-000000 at "
+        "http://127.0.0.1:8090/v2/models/jukebox"
     )
     assert lines[6].strip() == "Vilo (Nael Voro): Norway 5.2%"
     assert "top-5 29.0%" in lines[2] and "random forest top-5 25.0%" in lines[2]

@@ -5,6 +5,9 @@ VENV := .venv
 BIN := $(VENV)/bin
 RUNTIME := $(VENV)/.runtime-installed
 DEV := $(VENV)/.dev-installed
+# The local model server (MLServer) has pins of its own: a virtual environment of its own.
+SERVING_VENV := .venv-serving
+SERVING := $(SERVING_VENV)/.installed
 
 .PHONY: help install workshop test unit lab up down status env data preflight benchmark images lint clean
 
@@ -18,7 +21,7 @@ help:
 	@echo "make -s env     print the export lines the notebooks read, and the ports in use"
 	@echo "make data       regenerate the shipped dataset in jukebox/data/"
 	@echo "make preflight  check settings, S3, the registry and memory (run it in a workbench too)"
-	@echo "make benchmark  measure notebook times and memory, platform start and registry latency"
+	@echo "make benchmark  measure notebook times and memory, platform start, registry and serving latency"
 	@echo "make images     regenerate the diagrams, plots and screenshots in images/"
 
 $(RUNTIME): requirements.txt pyproject.toml
@@ -29,26 +32,31 @@ $(RUNTIME): requirements.txt pyproject.toml
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps -e .
 	@touch $@
 
+$(SERVING): requirements-serving.txt | $(RUNTIME)
+	@test -x $(SERVING_VENV)/bin/python || $(PYTHON) -m venv $(SERVING_VENV)
+	$(SERVING_VENV)/bin/python -m pip install --quiet --disable-pip-version-check -r requirements-serving.txt
+	@touch $@
+
 $(DEV): $(RUNTIME) requirements-dev.txt
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
 	@touch $@
 
-install: $(RUNTIME)
+install: $(RUNTIME) $(SERVING)
 
-workshop: $(RUNTIME)
+workshop: $(RUNTIME) $(SERVING)
 	$(BIN)/jukebox workshop
 
-test: lint
+test: lint $(SERVING)
 	$(BIN)/python -m pytest
 
 unit: $(DEV)
 	$(BIN)/python -m pytest tests/unit
 
-lab: $(RUNTIME)
+lab: $(RUNTIME) $(SERVING)
 	$(BIN)/jukebox up
 	source <($(BIN)/jukebox env) && cd jukebox && ../$(BIN)/jupyter lab $(if $(filter 0,$(shell id -u)),--allow-root)
 
-up: $(RUNTIME)
+up: $(RUNTIME) $(SERVING)
 	$(BIN)/jukebox up
 
 down: $(RUNTIME)
@@ -66,7 +74,7 @@ data: $(RUNTIME)
 preflight: $(RUNTIME)
 	source <($(BIN)/jukebox env 2>/dev/null); $(BIN)/jukebox preflight
 
-benchmark: $(DEV)
+benchmark: $(DEV) $(SERVING)
 	$(BIN)/python benchmarks/run_all.py
 
 images: $(DEV)

@@ -3,8 +3,8 @@
     .venv/bin/python benchmarks/notebooks.py [--repeat 3] [--only 01 02 03 04]
 
 Each notebook runs in a fresh kernel; peak memory is the kernel's peak resident set size
-(VmHWM), read by one extra cell appended to an in-memory copy. Notebooks 5 and 6 need the
-local platform (`make up`). Prints medians and writes them to benchmarks/results/notebooks.json,
+(VmHWM), read by one extra cell appended to an in-memory copy. Notebooks 5, 6 and 8 use the
+local platform (started if it is not running; notebook 8 starts the model server). Prints medians and writes them to benchmarks/results/notebooks.json,
 the figures the guide quotes.
 """
 
@@ -83,7 +83,7 @@ def main() -> None:
     args = parser.parse_args()
     for name in QUICK_PARAMETERS:  # workshop mode: the notebooks' own defaults
         os.environ.pop(name, None)
-    if any(number in args.only for number in ("05", "06")):
+    if any(number in args.only for number in ("05", "06", "08")):
         from jukebox_workshop import platform as local_platform
 
         local_platform.start()

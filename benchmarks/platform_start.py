@@ -62,7 +62,7 @@ def run_once() -> dict[str, float]:
     started = time.perf_counter()
     platform.start()
     start_seconds = time.perf_counter() - started
-    memory = {f"{s.name}_rss_mib": (s.rss_bytes or 0) / MIB for s in platform.status()}
+    memory = {f"{s.name}_rss_mib": (s.rss_bytes or 0) / MIB for s in platform.status() if s.running}
     upload_seconds = first_upload_seconds(platform.environment())
     started = time.perf_counter()
     platform.stop()

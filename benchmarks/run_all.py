@@ -1,7 +1,8 @@
 """`make benchmark`: every benchmark in turn, each printing its own figures.
 
 Notebook figures are recorded in benchmarks/results/notebooks.json (the guide quotes them);
-platform start figures in benchmarks/results/platform.json.
+platform start figures in benchmarks/results/platform.json, model server latency in
+benchmarks/results/serving.json (serving.py needs a trained model: run `make workshop` first).
 """
 
 import subprocess
@@ -11,9 +12,10 @@ from pathlib import Path
 HERE = Path(__file__).parent
 RUNS = [
     ["notebooks.py", "--repeat", "3", "--only", "01", "02", "03", "04"],
-    ["notebooks.py", "--repeat", "1", "--only", "05", "06"],
+    ["notebooks.py", "--repeat", "1", "--only", "05", "06", "08"],
     ["platform_start.py", "--runs", "5", "--json", str(HERE / "results" / "platform.json")],
     ["registry_latency.py"],
+    ["serving.py", "--json", str(HERE / "results" / "serving.json")],
     ["dataset_difficulty.py", "--check"],
 ]
 

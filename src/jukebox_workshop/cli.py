@@ -1,10 +1,12 @@
 """The `jukebox` command: the local platform, the dataset, and the whole workshop in one go.
 
     jukebox up [--registry-token]     start S3 and the Model Registry on 127.0.0.1
+    jukebox up model-server           start the (optional) model server too
     jukebox status                    what runs where, with pid, ports and memory
     eval "$(jukebox env)"             set the variables the notebooks read
     jukebox down                      stop what `jukebox up` started
     jukebox clean [--yes]             remove the stopped platform's data, keys and logs
+    jukebox deploy [VERSION]          serve a registered model version on the local model server
     jukebox data generate|convert|validate
     jukebox workshop                  run every notebook on the local platform
 
@@ -20,14 +22,19 @@ import sys
 from collections.abc import Callable
 
 from . import platform
-from .settings import MissingSettingsError, state_dir
+from .settings import MissingSettingsError, model_name, state_dir
 
 MIB = 1024 * 1024
+TITLE = max(len(service.title) for service in platform.SERVICES.values())  # column width
 
 
 def _ports_line(service: platform.ServiceStatus) -> str:
     twins = sorted({(label, offset) for p in service.ports for label, offset in p.port.twins})
-    extra = "".join(f" ({label} on each + {offset})" for label, offset in twins)
+    if len(service.ports) == 1:
+        number = service.ports[0].number
+        extra = "".join(f" ({label} on {number + offset})" for label, offset in twins)
+    else:
+        extra = "".join(f" ({label} on each + {offset})" for label, offset in twins)
     return "ports: " + ", ".join(p.describe() for p in service.ports) + extra
 
 
@@ -41,8 +48,8 @@ def _up(args: argparse.Namespace) -> int:
         if not service.running:
             continue
         how = "started" if service.name in started else "already running"
-        print(f"{service.title:<16} {service.url:<24} {how} (pid {service.pid})")
-        print(f"{'':<16} {_ports_line(service)}")
+        print(f"{service.title:<{TITLE}} {service.url:<24} {how} (pid {service.pid})")
+        print(f"{'':<{TITLE}} {_ports_line(service)}")
     if platform.token_file().is_file():
         print("The Model Registry requires a bearer token (MODEL_REGISTRY_TOKEN in `jukebox env`).")
     print(f"State, credentials and logs: {state_dir()}")
@@ -69,10 +76,12 @@ def _status(args: argparse.Namespace) -> int:
         else:
             state, pid = "stopped", ""
         memory = f"{service.rss_bytes / MIB:.0f} MiB" if service.rss_bytes else ""
-        print(f"  {service.title:<16} {state:<8} {pid:<10} {service.url:<24} {memory}".rstrip())
-        print(f"  {'':<16} {_ports_line(service)}")
+        print(
+            f"  {service.title:<{TITLE}} {state:<8} {pid:<10} {service.url:<24} {memory}".rstrip()
+        )
+        print(f"  {'':<{TITLE}} {_ports_line(service)}")
         if service.optional and not service.running:
-            print(f"  {'':<16} optional: `jukebox up {service.name}` starts it")
+            print(f"  {'':<{TITLE}} optional: `jukebox up {service.name}` starts it")
     print(f"Logs: {state_dir() / 'logs'}")
     return 0
 
@@ -105,6 +114,14 @@ def _clean(args: argparse.Namespace) -> int:
     return 0
 
 
+def _deploy(args: argparse.Namespace) -> int:
+    from .deploy import deploy
+
+    deployment = deploy(args.model or model_name(), args.version)
+    print(f"Metadata: GET {deployment.model_url}; answers: POST {deployment.model_url}/infer")
+    return 0
+
+
 def _data(args: argparse.Namespace) -> int:
     from .dataset import main as dataset_main
 
@@ -130,7 +147,7 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(
         dest="command",
         required=True,
-        metavar="{up,down,status,env,clean,data,workshop,preflight}",
+        metavar="{up,down,status,env,clean,deploy,data,workshop,preflight}",
     )
 
     def command(
@@ -167,6 +184,22 @@ def build_parser() -> argparse.ArgumentParser:
     )
     clean.add_argument("services", nargs="*", metavar="SERVICE", help="only these")
     clean.add_argument("--yes", action="store_true", help="remove them (else: list them)")
+
+    deploy = command(
+        "deploy",
+        _deploy,
+        "serve a registered model version on the local model server, from the registry and S3",
+    )
+    deploy.add_argument(
+        "version",
+        nargs="?",
+        help="the registered version (default: the one the registered model's deploy_version "
+        "names, else the newest)",
+    )
+    deploy.add_argument(
+        "--model",
+        help="the registered model's name (default: JUKEBOX_MODEL_NAME, else jukebox)",
+    )
 
     data = command("data", _data, "generate, convert or validate the workshop dataset")
     data.add_argument(

@@ -26,7 +26,7 @@ from typing import Any
 
 import psutil
 
-from . import ports, processes, registry_server, s3_server
+from . import model_server, ports, processes, registry_server, s3_server
 from .processes import log_file
 from .services import Context, PlatformError, Port, Service, ServiceFailedError
 
@@ -37,7 +37,8 @@ from .settings import explicit_port, registry_auth_requested, state_dir
 
 # Started in this order; optional services only when named.
 SERVICES: dict[str, Service] = {
-    service.name: service for service in (s3_server.SERVICE, registry_server.SERVICE)
+    service.name: service
+    for service in (s3_server.SERVICE, registry_server.SERVICE, model_server.SERVICE)
 }
 DEFAULT_TIMEOUT = 60.0
 

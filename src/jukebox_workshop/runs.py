@@ -9,6 +9,7 @@
                                 preprocessing.json, training.json, metrics.json
           upload.json           notebook 5: where the model is stored, with checksums
           registration.json     notebook 6: the registry's ids for this version
+      serving.json              notebook 8: the version served, where, and one song's answer
 
 The notebooks, the `jukebox` command, the benchmarks, the image script and the tests all
 find these files through `Workspace` and `Run`, so the layout changes in one place only.
@@ -125,6 +126,10 @@ class Workspace:
 
     def preprocessing(self) -> dict[str, Any]:
         return _read_json(self.preprocessing_file, "notebook 2 (preparation)")
+
+    @property
+    def serving_file(self) -> Path:
+        return self.root / "serving.json"
 
     def new_run(self, version: str) -> Run:
         """A new, empty run folder; an existing version is never reused."""

@@ -28,6 +28,8 @@ S3_VARIABLES = (
 REGISTRY_URL_VARIABLE = "MODEL_REGISTRY_URL"
 REGISTRY_TOKEN_VARIABLE = "MODEL_REGISTRY_TOKEN"
 REGISTRY_VARIABLES = (REGISTRY_URL_VARIABLE,)
+# The local model server's base URL (`make -s env`, once it runs); the V2 paths hang under it.
+MODEL_SERVER_URL_VARIABLE = "MODEL_SERVER_URL"
 # Files of certificate authorities to trust, for servers whose certificate the cluster signed.
 # boto3 reads AWS_CA_BUNDLE itself; notebook 6 gives the registry client the other one.
 S3_CA_BUNDLE_VARIABLE = "AWS_CA_BUNDLE"

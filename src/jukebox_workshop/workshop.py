@@ -107,6 +107,14 @@ def summary(output_dir: Path = OUTPUT_DIR) -> list[str]:
             f"{registration['model_version_id']}, artifact {registration['model_artifact_id']} "
             f"at {registration['registry_url']}"
         )
+    if serving := _read(workspace.serving_file):
+        example = serving["example"]
+        top = ", ".join(f"{country} {p:.1%}" for country, p in example["top_countries"])
+        lines.append(
+            f"served     model '{serving['model_name']}' version {serving['version']} at "
+            f"{serving['model_url']}"
+        )
+        lines.append(f"           {example['song']}: {top}")
     return lines
 
 

@@ -23,7 +23,15 @@ IMAGES_DIR = REPO_ROOT / "images"
 PAGES = [REPO_ROOT / "README.md", *sorted(DOCS_DIR.glob("*.md"))]
 IDS = [str(page.relative_to(REPO_ROOT)) for page in PAGES]
 IMAGE_SUFFIXES = {".png", ".svg", ".jpg", ".jpeg", ".gif", ".webp"}
-GENERATED = ("jukebox/output/", "output/", "build/", ".jukebox/", ".venv/", "benchmarks/results/")
+GENERATED = (
+    "jukebox/output/",
+    "output/",
+    "build/",
+    ".jukebox/",
+    ".venv/",
+    ".venv-serving/",
+    "benchmarks/results/",
+)
 INSIDE_A_VERSION = ("1/", "model/")  # paths relative to a model version's folder
 BENCHMARKS = REPO_ROOT / "benchmarks" / "results" / "notebooks.json"
 

@@ -6,7 +6,8 @@ The messages are read from the code, not typed in again:
   with an error class that says what to do (WorkshopError, MissingSettingsError,
   PlatformError, DatasetError, NoRunError, argparse's ArgumentTypeError, and their
   subclasses), every `print(..., file=sys.stderr)`, and every failed pre-flight check.
-  The local registry server (`registry/`) answers HTTP clients and is left out;
+  The local registry server and the model server's runtime answer HTTP clients and are
+  left out;
 - in the Makefile, every message printed before `exit 1`.
 Every one of them must be quoted on the page. The other way round, every quote in the
 first column of the page's `message` tables must be one of them, or something a notebook
@@ -39,7 +40,9 @@ from jukebox_workshop.workshop import notebooks
 
 PAGE = REPO_ROOT / "docs" / "troubleshooting.md"
 PACKAGE = REPO_ROOT / "src" / "jukebox_workshop"
-NOT_COLLECTED = ("registry",)
+# The local registry server (`registry/`) and the model server's runtime (which runs in the
+# model server's own environment) answer HTTP clients: left out.
+NOT_COLLECTED = ("registry", "model_runtime.py")
 USER_FACING = (
     WorkshopError,
     MissingSettingsError,
@@ -253,15 +256,37 @@ def notebook_prints() -> list[Message]:
     return found
 
 
-def registry_answers() -> list[Message]:
-    """The texts the local registry server answers with: quotable, not collected as failures."""
+def _strings_of(name: str, scope: ast.AST) -> list[ast.expr]:
+    """The strings assigned to `name` in `scope`, both branches of `a if c else b` included."""
     found = []
-    for path in sorted((PACKAGE / "registry").rglob("*.py")):
-        for node in ast.walk(ast.parse(path.read_text())):
+    for node in ast.walk(scope):
+        if isinstance(node, ast.Assign) and [ast.unparse(t) for t in node.targets] == [name]:
+            values = (
+                [node.value.body, node.value.orelse]
+                if isinstance(node.value, ast.IfExp)
+                else [node.value]
+            )
+            found.extend(values)
+    return found
+
+
+def server_answers() -> list[Message]:
+    """What the local servers answer over HTTP (the registry, the model server's runtime):
+    quotable, though not collected as failures. A message grown with `+=` is read whole."""
+    found = []
+    for path in [*sorted((PACKAGE / "registry").rglob("*.py")), PACKAGE / "model_runtime.py"]:
+        tree = ast.parse(path.read_text())
+        for node in ast.walk(tree):
             if isinstance(node, ast.JoinedStr) or (
                 isinstance(node, ast.Constant) and isinstance(node.value, str)
             ):
                 found.append(Message(path.name, tuple(template(node, {}))))
+            if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+                for grown in ast.walk(node):
+                    if isinstance(grown, ast.AugAssign) and isinstance(grown.op, ast.Add):
+                        for start in _strings_of(ast.unparse(grown.target), node):
+                            parts = template(start, {}) + template(grown.value, {})
+                            found.append(Message(path.name, tuple(parts)))
     return found
 
 
@@ -362,8 +387,9 @@ def test_every_message_is_on_the_troubleshooting_page(message):
 
 
 def test_every_quoted_message_is_real():
-    quotable = [*messages(), *notebook_prints(), *registry_answers()]
-    tokens = [message_tokens(message) for message in quotable]
+    tokens = [
+        message_tokens(message) for message in [*messages(), *notebook_prints(), *server_answers()]
+    ]
     invented = [
         quote
         for quote in quotes()

@@ -84,8 +84,15 @@ def test_credentials_are_private_files(running_platform: dict[str, str]) -> None
     assert running_platform["AWS_SECRET_ACCESS_KEY"] in (state_dir() / "s3-secret-key").read_text()
 
 
+def running() -> list[platform.ServiceStatus]:
+    """The services that run: all but the optional model server."""
+    services = [service for service in platform.status() if service.running]
+    assert [service.name for service in services] == ["s3", "registry"]
+    return services
+
+
 def test_services_listen_on_loopback_only(running_platform: dict[str, str]) -> None:
-    for service in platform.status():
+    for service in running():
         assert service.pid is not None
         addresses = {
             connection.laddr.ip
@@ -127,7 +134,7 @@ def test_env_prints_every_variable_shell_quoted(running_platform: dict[str, str]
 def test_status_shows_pid_url_and_memory(running_platform: dict[str, str]) -> None:
     result = jukebox("status")
     assert result.returncode == 0, result.stderr
-    for service in platform.status():
+    for service in running():
         assert service.running and service.answering
         assert service.rss_bytes and service.rss_bytes > 10 * 1024 * 1024
         lines = result.stdout.splitlines()
@@ -137,6 +144,7 @@ def test_status_shows_pid_url_and_memory(running_platform: dict[str, str]) -> No
         assert ports.strip().startswith("ports: " + ", ".join(p.describe() for p in service.ports))
         assert "MiB" in line
     assert "(gRPC on each + 10000)" in result.stdout
+    assert "optional: `jukebox up model-server` starts it" in result.stdout
     assert str(state_dir()) in result.stdout
     assert running_platform["AWS_SECRET_ACCESS_KEY"] not in result.stdout
 

@@ -12,7 +12,7 @@ def write(path, data):
 
 
 def test_notebooks_are_found_in_order():
-    assert [path.name[:2] for path in notebooks()] == ["01", "02", "03", "04", "05", "06"]
+    assert [path.name[:2] for path in notebooks()] == ["01", "02", "03", "04", "05", "06", "08"]
 
 
 def test_no_run_yet(tmp_path):
@@ -47,6 +47,15 @@ def test_one_line_per_stage_from_the_notebooks_files(tmp_path):
             "model_name": "jukebox-ada",
         },
     )
+    write(
+        workspace.serving_file,
+        {
+            "model_name": "jukebox",
+            "version": "20260101-000000",
+            "model_url": "http://127.0.0.1:8090/v2/models/jukebox",
+            "example": {"song": "Vilo (Nael Voro)", "top_countries": [["Norway", 0.052]]},
+        },
+    )
     lines = summary(tmp_path)
     assert [line.split()[0] for line in lines] == [
         "prepared",
@@ -54,7 +63,14 @@ def test_one_line_per_stage_from_the_notebooks_files(tmp_path):
         "evaluated",
         "uploaded",
         "registered",
+        "served",
+        "Vilo",
     ]
+    assert lines[5] == (
+        "served     model 'jukebox' version 20260101-000000 at "
+        "http://127.0.0.1:8090/v2/models/jukebox"
+    )
+    assert lines[6].strip() == "Vilo (Nael Voro): Norway 5.2%"
     assert "top-5 29.0%" in lines[2] and "random forest top-5 25.0%" in lines[2]
     assert "best achievable top-5 31.0%" in lines[2]
     assert "s3://models/jukebox/x" in lines[3] and "version 2" in lines[4]

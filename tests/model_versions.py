@@ -1,0 +1,143 @@
+"""Small real model versions for the serving tests: an ONNX file the tests write, uploaded to
+the platform's S3 server and registered in its Model Registry, as notebooks 5 and 6 do.
+
+The model has the workshop's interface (one FP32 input of shape [n, 1] per feature, one
+output `country_probabilities` of shape [n, 72]) and random weights from a seed, so that two
+versions give different answers.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import warnings
+from dataclasses import dataclass
+
+import numpy as np
+import onnx
+from local_platform import s3_client
+from model_registry import ModelRegistry
+from onnx import TensorProto, helper, numpy_helper
+
+from jukebox_workshop.dataset.schema import COUNTRY_CODES, FEATURES
+
+OUTPUT = "country_probabilities"
+SONG = {
+    "is_explicit": 0,
+    "duration_ms": 200_000,
+    "danceability": 0.70,
+    "energy": 0.65,
+    "key": 5,
+    "loudness": -6.0,
+    "mode": 1,
+    "speechiness": 0.05,
+    "acousticness": 0.20,
+    "instrumentalness": 0.0,
+    "liveness": 0.12,
+    "valence": 0.55,
+    "tempo": 120.0,
+}
+SCALE = {name: max(abs(float(value)), 1.0) for name, value in SONG.items()}
+
+
+@dataclass(frozen=True)
+class Served:
+    """A platform with the model server, and the versions registered in it (oldest first)."""
+
+    environment: dict[str, str]
+    model_name: str
+    onnx: dict[str, bytes]  # the ONNX file of each version
+
+    @property
+    def versions(self) -> list[str]:
+        return list(self.onnx)
+
+    @property
+    def url(self) -> str:
+        return self.environment["MODEL_SERVER_URL"]
+
+    @property
+    def model_url(self) -> str:
+        return f"{self.url}/v2/models/{self.model_name}"
+
+
+def onnx_model(seed: int) -> bytes:
+    """Scale each feature, then one dense layer and a softmax over the 72 countries."""
+    rng = np.random.default_rng(seed)
+    weights = rng.normal(size=(len(FEATURES), len(COUNTRY_CODES))).astype(np.float32)
+    scale = np.array([1 / SCALE[name] for name in FEATURES], dtype=np.float32)
+    nodes = [
+        helper.make_node("Concat", list(FEATURES), ["features"], axis=1),
+        helper.make_node("Mul", ["features", "scale"], ["scaled"]),
+        helper.make_node("MatMul", ["scaled", "weights"], ["logits"]),
+        helper.make_node("Softmax", ["logits"], [OUTPUT], axis=1),
+    ]
+    graph = helper.make_graph(
+        nodes,
+        "jukebox-test",
+        [helper.make_tensor_value_info(name, TensorProto.FLOAT, ["n", 1]) for name in FEATURES],
+        [helper.make_tensor_value_info(OUTPUT, TensorProto.FLOAT, ["n", len(COUNTRY_CODES)])],
+        [numpy_helper.from_array(scale, "scale"), numpy_helper.from_array(weights, "weights")],
+    )
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
+    model.ir_version = 8
+    onnx.checker.check_model(model)
+    return model.SerializeToString()
+
+
+def registry_client(environment: dict[str, str]) -> ModelRegistry:
+    host, port = environment["MODEL_REGISTRY_URL"].rsplit(":", 1)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return ModelRegistry(host, int(port), author="test", is_secure=False)
+
+
+def upload_and_register(
+    environment: dict[str, str], model_name: str, version: str, seed: int
+) -> bytes:
+    """Store the version's files under `<model>/<version>/` with their SHA-256, register it;
+    return the ONNX file's bytes."""
+    s3 = s3_client(environment)
+    bucket, prefix = environment["AWS_S3_BUCKET"], f"{model_name}/{version}"
+    files = {
+        "1/model.onnx": onnx_model(seed),
+        "preprocessing.json": json.dumps(
+            {"features": list(FEATURES), "countries": list(COUNTRY_CODES)}
+        ).encode(),
+    }
+    for name, body in files.items():
+        s3.put_object(
+            Bucket=bucket,
+            Key=f"{prefix}/{name}",
+            Body=body,
+            Metadata={"sha256": hashlib.sha256(body).hexdigest()},
+        )
+    uri = (
+        f"s3://{bucket}/{prefix}?endpoint={environment['AWS_S3_ENDPOINT']}"
+        f"&defaultRegion={environment['AWS_DEFAULT_REGION']}"
+    )
+    registry_client(environment).register_model(
+        model_name,
+        uri,
+        version=version,
+        model_format_name="onnx",
+        model_format_version="1",
+        storage_key="models",
+        storage_path=prefix,
+    )
+    return files["1/model.onnx"]
+
+
+def v2_request(songs: list[dict[str, float]]) -> dict:
+    """One FP32 input of shape [n, 1] per feature."""
+    return {
+        "inputs": [
+            {
+                "name": name,
+                "datatype": "FP32",
+                "shape": [len(songs), 1],
+                "data": [float(song[name]) for song in songs],
+            }
+            for name in FEATURES
+        ]
+    }

@@ -3,7 +3,7 @@
 On first start a random access key and secret key are written to `<state>/s3-access-key` and
 `<state>/s3-secret-key` (mode 0600); the server refuses anonymous requests and any other key.
 Data, configuration and the identities file live in `<state>/s3/`, so objects survive a restart.
-`SERVICE` describes it to the platform.
+Its other ports are shut (see `s3_security`). `SERVICE` describes it to the platform.
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from . import s3_security
 from .processes import port_in_use
 from .services import (
     Context,
@@ -164,6 +165,7 @@ def write_config(context: Context) -> None:
         "actions": ["Admin", "Read", "Write", "List", "Tagging"],
     }
     write_private(identities_file(context.state), json.dumps({"identities": [identity]}, indent=2))
+    s3_security.write_security(config, endpoint(context))
 
 
 def command(context: Context) -> list[str]:
@@ -200,6 +202,7 @@ def command(context: Context) -> list[str]:
         "-s3.iam=false",
         "-s3.port.iceberg=0",
         "-s3.port.lance=0",
+        *s3_security.flags(endpoint(context)),
     ]
 
 
@@ -222,19 +225,14 @@ def client(endpoint_url: str, credentials: Credentials) -> Any:
     )
 
 
-def volume_server_joined(master_port: int) -> bool:
-    """True once the volume server has registered with the master: before that, writes stall."""
-    url = f"http://{LOOPBACK}:{master_port}/dir/status"
+def volume_server_joined(volume_port: int) -> bool:
+    """True once the volume server heartbeats with the master: before that, writes stall."""
+    url = f"http://{LOOPBACK}:{volume_port}/healthz"
     try:
         with urllib.request.urlopen(url, timeout=1) as response:
-            topology = json.load(response).get("Topology", {})
+            return response.status == 200
     except (OSError, ValueError):
         return False
-    return any(
-        rack.get("DataNodes")
-        for center in topology.get("DataCenters") or []
-        for rack in center.get("Racks") or []
-    )
 
 
 def is_ready(context: Context) -> bool:
@@ -246,7 +244,7 @@ def is_ready(context: Context) -> bool:
         client(endpoint(context), credentials).list_buckets()
     except Exception:  # any failure means "not yet": the caller times out with the log
         return False
-    return volume_server_joined(context.port("master"))
+    return volume_server_joined(context.port("volume"))
 
 
 def answers(context: Context) -> bool:

@@ -1,7 +1,8 @@
 """`make benchmark`: every benchmark in turn, each printing its own figures.
 
 Notebook figures are recorded in benchmarks/results/notebooks.json (the guide quotes them);
-platform start figures in benchmarks/results/platform.json.
+platform start figures in benchmarks/results/platform.json, a class at once in
+benchmarks/results/class_load.json.
 """
 
 import subprocess
@@ -14,6 +15,7 @@ RUNS = [
     ["notebooks.py", "--repeat", "1", "--only", "05", "06"],
     ["platform_start.py", "--runs", "5", "--json", str(HERE / "results" / "platform.json")],
     ["registry_latency.py"],
+    ["class_load.py", "--json", str(HERE / "results" / "class_load.json")],
     ["dataset_difficulty.py", "--check"],
 ]
 

@@ -12,6 +12,7 @@ import json
 import os
 import secrets
 import shutil
+import socket
 import string
 import sysconfig
 import urllib.error
@@ -22,7 +23,6 @@ from pathlib import Path
 from typing import Any
 
 from . import s3_security
-from .processes import port_in_use
 from .services import (
     Context,
     NotStartedError,
@@ -289,13 +289,31 @@ def environment(context: Context) -> dict[str, str]:
     }
 
 
+def _abandoned(path: Path) -> bool:
+    """True for a socket file of ours that no process accepts connections on any more."""
+    try:
+        if not path.is_socket() or path.stat().st_uid != os.getuid():
+            return False
+    except OSError:
+        return False
+    with socket.socket(socket.AF_UNIX) as probe:
+        probe.settimeout(0.5)
+        try:
+            probe.connect(str(path))
+        except ConnectionRefusedError:
+            return True
+        except OSError:  # cannot tell: leave it
+            return False
+    return False
+
+
 def remove_leftover_sockets(context: Context) -> None:
-    """Only once nothing listens on its ports: then no other weed can be using these sockets."""
-    if port_in_use(context.port("s3")):
-        return
+    """Remove the sockets a killed weed left. Another platform may use the same names by now
+    (its ports were free again), so a socket that still accepts connections is left alone;
+    weed replaces a leftover itself anyway, this only keeps /tmp tidy."""
     for path in leftover_sockets(context):
-        with suppress(OSError):
-            if path.is_socket() and path.stat().st_uid == os.getuid():
+        if _abandoned(path):
+            with suppress(OSError):
                 path.unlink()
 
 

@@ -15,6 +15,12 @@ the filer also answers `Access-Control-Allow-Origin: *`. So, at every start:
 - cross-origin requests are allowed from the S3 endpoint's own origin only, never `*`.
 
 Keys and certificates are new at each start and live in `<state>/s3/config/` (mode 0600).
+
+SeaweedFS has no check of the Host header. The S3 API does not need one: a request must be
+signed, Host included, with the keys, which a page that points a name at 127.0.0.1 does not
+have. What still answers without a key holds no data: the master's status page and the
+health checks, and the volume server's `/status` (disk use and volume ids); the volume
+server also always answers `Access-Control-Allow-Origin: *`, with nothing to read behind it.
 """
 
 from __future__ import annotations

@@ -225,14 +225,18 @@ def client(endpoint_url: str, credentials: Credentials) -> Any:
     )
 
 
-def volume_server_joined(volume_port: int) -> bool:
-    """True once the volume server heartbeats with the master: before that, writes stall."""
-    url = f"http://{LOOPBACK}:{volume_port}/healthz"
+def volume_server_joined(master_port: int, volume_port: int) -> bool:
+    """True once the master lists the volume server in its topology: before that, writes stall.
+
+    The master's status page is the one view of its topology left with its HTTP API off; the
+    volume server's own /healthz turns 200 before the master has taken it in."""
+    url = f"http://{LOOPBACK}:{master_port}/"
     try:
         with urllib.request.urlopen(url, timeout=1) as response:
-            return response.status == 200
+            page = response.read().decode("utf-8", errors="replace")
     except (OSError, ValueError):
         return False
+    return f">{LOOPBACK}:{volume_port}</a>" in page
 
 
 def is_ready(context: Context) -> bool:
@@ -244,7 +248,7 @@ def is_ready(context: Context) -> bool:
         client(endpoint(context), credentials).list_buckets()
     except Exception:  # any failure means "not yet": the caller times out with the log
         return False
-    return volume_server_joined(context.port("volume"))
+    return volume_server_joined(context.port("master"), context.port("volume"))
 
 
 def answers(context: Context) -> bool:

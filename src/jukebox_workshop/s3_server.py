@@ -337,5 +337,8 @@ SERVICE = Service(
     prepare=write_config,
     after_ready=ensure_buckets,
     tidy=remove_leftover_sockets,
+    # weed makes any AWS keys in its environment an admin identity besides the generated
+    # ones (real AWS keys of the user, keys of another state dir): it gets none.
+    process_environment=lambda context: {"AWS_ACCESS_KEY_ID": "", "AWS_SECRET_ACCESS_KEY": ""},
     workdir="s3",
 )

@@ -21,7 +21,8 @@ import httpx
 import psutil
 import pytest
 from boto3.s3.transfer import TransferConfig
-from local_platform import s3_client
+from botocore.exceptions import ClientError
+from local_platform import s3_client, up
 
 from jukebox_workshop import platform, s3_server
 from jukebox_workshop.settings import state_dir
@@ -225,3 +226,19 @@ def test_boto3_with_the_keys_does_everything_the_notebooks_do(
         Bucket="models", Delete={"Objects": [{"Key": item["Key"]} for item in listed]}
     )
     assert s3.list_objects_v2(Bucket="models", Prefix=prefix)["KeyCount"] == 0
+
+
+def test_aws_keys_in_the_environment_open_nothing(
+    isolated: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """weed would make AWS keys found in its environment an admin identity: a user's real AWS
+    keys, or the keys of another state dir left in the shell by `eval "$(make -s env)"`."""
+    shell_keys = {"aws_access_key_id": "JUKEBOXFROMTHESHELL0", "aws_secret_access_key": "s" * 40}
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", shell_keys["aws_access_key_id"])
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", shell_keys["aws_secret_access_key"])
+    environment = up()
+    assert environment["AWS_ACCESS_KEY_ID"] != shell_keys["aws_access_key_id"]
+    with pytest.raises(ClientError) as refused:
+        s3_client(environment, **shell_keys).list_buckets()
+    assert refused.value.response["Error"]["Code"] == "InvalidAccessKeyId"
+    assert s3_client(environment).list_buckets()["Buckets"]

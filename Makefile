@@ -21,7 +21,7 @@ help:
 	@echo "make -s env     print the export lines the notebooks read, and the ports in use"
 	@echo "make data       regenerate the shipped dataset in jukebox/data/"
 	@echo "make preflight  check settings, S3, the registry and memory (run it in a workbench too)"
-	@echo "make benchmark  measure notebook times and memory, platform start, registry and serving latency"
+	@echo "make benchmark  measure notebooks, platform start, registry and serving latency, a class at once"
 	@echo "make images     regenerate the diagrams, plots and screenshots in images/"
 
 $(RUNTIME): requirements.txt pyproject.toml

@@ -2,7 +2,8 @@
 
 Notebook figures are recorded in benchmarks/results/notebooks.json (the guide quotes them);
 platform start figures in benchmarks/results/platform.json, model server latency in
-benchmarks/results/serving.json (serving.py needs a trained model: run `make workshop` first).
+benchmarks/results/serving.json (serving.py needs a trained model: run `make workshop` first),
+a class at once in benchmarks/results/class_load.json.
 """
 
 import subprocess
@@ -16,6 +17,7 @@ RUNS = [
     ["platform_start.py", "--runs", "5", "--json", str(HERE / "results" / "platform.json")],
     ["registry_latency.py"],
     ["serving.py", "--json", str(HERE / "results" / "serving.json")],
+    ["class_load.py", "--json", str(HERE / "results" / "class_load.json")],
     ["dataset_difficulty.py", "--check"],
 ]
 

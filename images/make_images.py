@@ -4,7 +4,7 @@
 
 - diagrams: every images/*.dot rendered to SVG with Graphviz (`apt-get install graphviz`);
 - plots: figures taken from the notebooks that `make workshop` executed (build/executed/);
-- screenshots: JupyterLab, the local S3 server's file browser and the local registry page,
+- screenshots: JupyterLab and the local registry page,
   in headless Chromium driven by Playwright. They need a completed `make workshop`; the
   local platform is started if it is not running, and stopped again if this script started it.
 """
@@ -184,18 +184,6 @@ def screenshot_jupyterlab(browser) -> None:
     print("wrote images/jupyterlab-01-explore.png")
 
 
-def screenshot_bucket(browser, environment: dict[str, str], version: str) -> None:
-    from jukebox_workshop import platform
-
-    url = f"http://127.0.0.1:{platform.current_ports()['filer']}/buckets/{environment['AWS_S3_BUCKET']}/jukebox/{version}/"
-    page = browser.new_page(viewport={"width": 1280, "height": 560})
-    page.goto(url)
-    page.wait_for_load_state("networkidle")
-    page.screenshot(path=IMAGES / "bucket-models.png")
-    page.close()
-    print(f"wrote images/bucket-models.png (from {url})")
-
-
 def screenshot_registry(browser, environment: dict[str, str]) -> None:
     page = browser.new_page(viewport=VIEWPORT)
     page.goto(environment["MODEL_REGISTRY_URL"] + "/")
@@ -239,7 +227,6 @@ def screenshots() -> None:
             browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
             try:
                 screenshot_jupyterlab(browser)
-                screenshot_bucket(browser, environment, version)
                 screenshot_registry(browser, environment)
             finally:
                 browser.close()

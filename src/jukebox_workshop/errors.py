@@ -26,6 +26,7 @@ from botocore.exceptions import (
 )
 from mr_openapi.exceptions import (
     BadRequestException,
+    ConflictException,
     ForbiddenException,
     NotFoundException,
     UnauthorizedException,
@@ -208,7 +209,7 @@ def bad_request(url: str, reason: str) -> str:
     return f"{refused} Check MODEL_REGISTRY_URL; nothing was registered by this request."
 
 
-def _server_message(error: BadRequestException) -> str:
+def _server_message(error: BadRequestException | ConflictException) -> str:
     """The `message` of the server's JSON error body, else the raw body."""
     try:
         return str(json.loads(error.body)["message"]).rstrip(".")
@@ -244,6 +245,13 @@ def explain_registry_errors(url: str) -> Iterator[None]:
         raise WorkshopError(registry_refusal(url, error)) from None
     except BadRequestException as error:
         raise WorkshopError(bad_request(url, _server_message(error))) from None
+    except ConflictException as error:
+        raise WorkshopError(
+            f"The Model Registry at {url} answered 409 Conflict ({_server_message(error)}): "
+            "someone registered the same model or version at the same moment, which happens "
+            "when a class shares one model name. Run this cell again: it finds what was "
+            "registered and goes on."
+        ) from None
     except NotFoundException:
         pin = version("model-registry")
         raise WorkshopError(

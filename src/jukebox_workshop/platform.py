@@ -28,7 +28,14 @@ import psutil
 
 from . import model_server, ports, processes, registry_server, s3_server
 from .processes import log_file
-from .services import Context, PlatformError, Port, Service, ServiceFailedError
+from .services import (
+    Context,
+    PlatformError,
+    Port,
+    Service,
+    ServiceExitedError,
+    ServiceFailedError,
+)
 
 # The platform's errors, for callers to catch as platform.<name>.
 from .services import NotStartedError as NotStartedError
@@ -41,6 +48,9 @@ SERVICES: dict[str, Service] = {
     for service in (s3_server.SERVICE, registry_server.SERVICE, model_server.SERVICE)
 }
 DEFAULT_TIMEOUT = 60.0
+# Another program can take a port between its choice and the service's bind (two platforms
+# starting at once): the start then chooses again, this many times in all.
+START_ATTEMPTS = 3
 
 
 @dataclass(frozen=True)
@@ -168,7 +178,7 @@ def _wait_until_ready(
             if service.ready(context):
                 pending.remove(name)
             elif ended := _ended(name, launched):
-                raise ServiceFailedError(
+                raise ServiceExitedError(
                     f"The {service.title} stopped while starting ({ended}). The end of "
                     f"its log, {log_file(name)}:\n{processes.log_tail(name)}\n"
                     "Fix what the log says, then run `make up` again."
@@ -207,6 +217,51 @@ def _refuse_conflicts(names: list[str], running: Running, context: Context) -> N
             raise PlatformError(message)
 
 
+def _taken_meanwhile(to_start: list[str], context: Context) -> bool:
+    """True when a port this start chose itself (no variable names it) is held now that the
+    services it launched are stopped: another program took it between the choice and the bind."""
+    return any(
+        processes.port_in_use(number)
+        for name in to_start
+        for port in SERVICES[name].ports
+        if explicit_port(port.variable) is None
+        for number in port.numbers(context.port(port.key))
+    )
+
+
+class _PortTaken(Exception):
+    """A chosen port was taken by another program before the service could bind it."""
+
+
+def _launch_all(
+    wanted: list[str], to_start: list[str], context: Context, timeout: float, retry: bool
+) -> list[str]:
+    """Launch the services to start, wave after wave, each once the ones it needs answer.
+
+    On failure, stop what was launched; raise _PortTaken if `retry` and a service exited
+    because another program took one of its ports meanwhile, else a PlatformError."""
+    commands = {name: SERVICES[name].command(context) for name in to_start}
+    launched: dict[str, subprocess.Popen[bytes]] = {}
+    deadline = time.monotonic() + timeout
+    try:
+        for wave in _waves(wanted):
+            for name in wave:
+                if name in commands:
+                    launched[name] = _launch(SERVICES[name], context, commands[name])
+            _wait_until_ready(wave, launched, context, deadline, timeout)
+            for name in wave:
+                SERVICES[name].after_ready(context)
+    except BaseException as error:
+        stopped = _stop_launched(launched)
+        if retry and isinstance(error, ServiceExitedError) and _taken_meanwhile(to_start, context):
+            raise _PortTaken from error
+        if isinstance(error, PlatformError) and stopped:
+            titles = " and the ".join(SERVICES[name].title for name in stopped)
+            raise type(error)(f"{error}\nStopped the {titles} this start had started.") from None
+        raise
+    return list(launched)
+
+
 def start(
     names: Iterable[str] | None = None,
     *,
@@ -238,30 +293,19 @@ def start(
             for port in SERVICES[name].ports
             if (number := entry[0].get("ports", {}).get(port.key))
         ]
-        chosen = ports.choose([port for n in to_start for port in SERVICES[n].ports], in_use)
-        context = _context(running, chosen, registry_token=bool(registry_token))
-        commands = {name: SERVICES[name].command(context) for name in to_start}
-
-        launched: dict[str, subprocess.Popen[bytes]] = {}
-        deadline = time.monotonic() + timeout
-        try:
-            for wave in _waves(wanted):
-                for name in wave:
-                    if name in commands:
-                        launched[name] = _launch(SERVICES[name], context, commands[name])
-                _wait_until_ready(wave, launched, context, deadline, timeout)
-                for name in wave:
-                    SERVICES[name].after_ready(context)
-        except BaseException as error:
-            stopped = _stop_launched(launched)
-            if isinstance(error, PlatformError) and stopped:
-                titles = " and the ".join(SERVICES[name].title for name in stopped)
-                raise type(error)(
-                    f"{error}\nStopped the {titles} this start had started."
-                ) from None
-            raise
-        ports.remember(chosen)
-    return list(launched)
+        attempt = 1
+        while True:
+            chosen = ports.choose([port for n in to_start for port in SERVICES[n].ports], in_use)
+            context = _context(running, chosen, registry_token=bool(registry_token))
+            try:
+                launched = _launch_all(
+                    wanted, to_start, context, timeout, retry=attempt < START_ATTEMPTS
+                )
+            except _PortTaken:
+                attempt += 1  # choose again: the port taken is not free any more
+                continue
+            ports.remember(chosen)
+            return launched
 
 
 # Stopping ----------------------------------------------------------------------------------

@@ -15,7 +15,7 @@ import json
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 
-from .processes import port_in_use
+from .processes import listening, port_in_use
 from .services import PlatformError, Port, PortInUseError
 from .settings import LOOPBACK, explicit_port, state_dir
 
@@ -69,6 +69,13 @@ def _labelled(port: Port, number: int) -> list[tuple[str, int]]:
 
 
 def _busy_message(what: str, number: int, variable: str) -> str:
+    if not listening(number):  # bound by a connection, not by a server
+        return (
+            f"Port {number} on {LOOPBACK} ({what}) cannot be used right now, although no "
+            "program listens on it: a connection that ended less than a minute ago still holds "
+            "it (the system lends ports above 32767 to outgoing connections). Wait a minute, "
+            f"or give the local platform a port below 32768: export {variable}=<free port>."
+        )
     return (
         f"Port {number} on {LOOPBACK} ({what}) is already in use. See what holds it with "
         f"`lsof -nP -iTCP:{number} -sTCP:LISTEN` (or `ss -ltnp 'sport = :{number}'`); stop that "

@@ -133,6 +133,11 @@ def port_in_use(port: int) -> bool:
         except OSError:
             return True
     # Binding can succeed next to a listener on 0.0.0.0 on some systems; a connection cannot lie.
+    return listening(port)
+
+
+def listening(port: int) -> bool:
+    """True when a program accepts connections on the port."""
     with suppress(OSError), socket.create_connection((LOOPBACK, port), timeout=0.2):
         return True
     return False

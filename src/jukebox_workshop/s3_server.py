@@ -3,7 +3,7 @@
 On first start a random access key and secret key are written to `<state>/s3-access-key` and
 `<state>/s3-secret-key` (mode 0600); the server refuses anonymous requests and any other key.
 Data, configuration and the identities file live in `<state>/s3/`, so objects survive a restart.
-`SERVICE` describes it to the platform.
+Its other ports are shut (see `s3_security`). `SERVICE` describes it to the platform.
 """
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ import json
 import os
 import secrets
 import shutil
+import socket
 import string
 import sysconfig
 import urllib.error
@@ -21,7 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .processes import port_in_use
+from . import s3_security
 from .services import (
     Context,
     NotStartedError,
@@ -164,6 +165,7 @@ def write_config(context: Context) -> None:
         "actions": ["Admin", "Read", "Write", "List", "Tagging"],
     }
     write_private(identities_file(context.state), json.dumps({"identities": [identity]}, indent=2))
+    s3_security.write_security(config, endpoint(context))
 
 
 def command(context: Context) -> list[str]:
@@ -200,6 +202,7 @@ def command(context: Context) -> list[str]:
         "-s3.iam=false",
         "-s3.port.iceberg=0",
         "-s3.port.lance=0",
+        *s3_security.flags(endpoint(context)),
     ]
 
 
@@ -222,19 +225,18 @@ def client(endpoint_url: str, credentials: Credentials) -> Any:
     )
 
 
-def volume_server_joined(master_port: int) -> bool:
-    """True once the volume server has registered with the master: before that, writes stall."""
-    url = f"http://{LOOPBACK}:{master_port}/dir/status"
+def volume_server_joined(master_port: int, volume_port: int) -> bool:
+    """True once the master lists the volume server in its topology: before that, writes stall.
+
+    The master's status page is the one view of its topology left with its HTTP API off; the
+    volume server's own /healthz turns 200 before the master has taken it in."""
+    url = f"http://{LOOPBACK}:{master_port}/"
     try:
         with urllib.request.urlopen(url, timeout=1) as response:
-            topology = json.load(response).get("Topology", {})
+            page = response.read().decode("utf-8", errors="replace")
     except (OSError, ValueError):
         return False
-    return any(
-        rack.get("DataNodes")
-        for center in topology.get("DataCenters") or []
-        for rack in center.get("Racks") or []
-    )
+    return f">{LOOPBACK}:{volume_port}</a>" in page
 
 
 def is_ready(context: Context) -> bool:
@@ -246,7 +248,7 @@ def is_ready(context: Context) -> bool:
         client(endpoint(context), credentials).list_buckets()
     except Exception:  # any failure means "not yet": the caller times out with the log
         return False
-    return volume_server_joined(context.port("master"))
+    return volume_server_joined(context.port("master"), context.port("volume"))
 
 
 def answers(context: Context) -> bool:
@@ -291,13 +293,31 @@ def environment(context: Context) -> dict[str, str]:
     }
 
 
+def _abandoned(path: Path) -> bool:
+    """True for a socket file of ours that no process accepts connections on any more."""
+    try:
+        if not path.is_socket() or path.stat().st_uid != os.getuid():
+            return False
+    except OSError:
+        return False
+    with socket.socket(socket.AF_UNIX) as probe:
+        probe.settimeout(0.5)
+        try:
+            probe.connect(str(path))
+        except ConnectionRefusedError:
+            return True
+        except OSError:  # cannot tell: leave it
+            return False
+    return False
+
+
 def remove_leftover_sockets(context: Context) -> None:
-    """Only once nothing listens on its ports: then no other weed can be using these sockets."""
-    if port_in_use(context.port("s3")):
-        return
+    """Remove the sockets a killed weed left. Another platform may use the same names by now
+    (its ports were free again), so a socket that still accepts connections is left alone;
+    weed replaces a leftover itself anyway, this only keeps /tmp tidy."""
     for path in leftover_sockets(context):
-        with suppress(OSError):
-            if path.is_socket() and path.stat().st_uid == os.getuid():
+        if _abandoned(path):
+            with suppress(OSError):
                 path.unlink()
 
 
@@ -317,5 +337,8 @@ SERVICE = Service(
     prepare=write_config,
     after_ready=ensure_buckets,
     tidy=remove_leftover_sockets,
+    # weed makes any AWS keys in its environment an admin identity besides the generated
+    # ones (real AWS keys of the user, keys of another state dir): it gets none.
+    process_environment=lambda context: {"AWS_ACCESS_KEY_ID": "", "AWS_SECRET_ACCESS_KEY": ""},
     workdir="s3",
 )

@@ -31,6 +31,10 @@ class ServiceFailedError(PlatformError):
     """A service stopped while starting, or did not answer in time; the message has its log tail."""
 
 
+class ServiceExitedError(ServiceFailedError):
+    """A service stopped while starting."""
+
+
 def write_private(path: Path, text: str) -> None:
     """Write a file only its owner can read, without a moment where others could."""
     path.parent.mkdir(parents=True, exist_ok=True)

@@ -8,6 +8,7 @@ real services, so that they run in a second.
 from __future__ import annotations
 
 import dataclasses
+import socket
 import sys
 import urllib.request
 
@@ -136,3 +137,40 @@ def test_a_missing_program_stops_the_start_before_anything_runs(services, monkey
 def test_an_unknown_service(services) -> None:
     with pytest.raises(PlatformError, match="There is no service 'nope' in the local platform"):
         platform.start(["nope"])
+
+
+def test_a_port_taken_between_choice_and_start_is_chosen_again(services) -> None:
+    """Another program binds the chosen port before the service does (two platforms starting
+    at once): the service exits, and the start chooses again."""
+    taken: list[socket.socket] = []
+    web = services["web"]
+
+    def take_the_port_once(context: Context) -> None:
+        web.prepare(context)
+        if not taken:
+            thief = socket.socket()
+            thief.bind(("127.0.0.1", context.port("test-web")))
+            thief.listen()
+            taken.append(thief)
+
+    services["web"] = dataclasses.replace(web, prepare=take_the_port_once)
+    try:
+        assert platform.start() == ["web"]
+        (web,) = [service for service in platform.status() if service.name == "web"]
+        assert web.answering and web.ports[0].number != taken[0].getsockname()[1]
+    finally:
+        for thief in taken:
+            thief.close()
+
+
+def test_a_port_named_by_its_variable_is_not_chosen_again(services, monkeypatch) -> None:
+    web = services["web"]
+    monkeypatch.setenv(web.ports[0].variable, str(web.ports[0].default))
+
+    def take_the_port(context: Context) -> None:
+        thief.bind(("127.0.0.1", context.port("test-web")))
+        thief.listen()
+
+    services["web"] = dataclasses.replace(web, prepare=take_the_port)
+    with socket.socket() as thief, pytest.raises(PlatformError, match="stopped while starting"):
+        platform.start()

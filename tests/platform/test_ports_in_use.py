@@ -10,7 +10,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from local_platform import down, held, jukebox, s3_client, up
+from local_platform import down, free_port, held, jukebox, s3_client, up
 
 from jukebox_workshop import platform
 from jukebox_workshop.settings import state_dir
@@ -101,11 +101,19 @@ def test_a_second_platform_beside_a_running_one(
 def test_a_busy_grpc_twin_moves_the_port(
     isolated: dict[str, str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """SeaweedFS also listens on each port + 10000: a busy twin moves the port as well."""
+    """SeaweedFS also listens on each port + 10000: a busy twin moves the port as well.
+    (With a default of the test's own, free with its neighbour, so that other test runs on
+    the machine do not race for 9888.)"""
+    default = free_port((1, 10000, 10001))
+    s3 = platform.SERVICES["s3"]
+    ports = tuple(
+        dataclasses.replace(port, default=default) if port.key == "filer" else port
+        for port in s3.ports
+    )
+    monkeypatch.setitem(platform.SERVICES, "s3", dataclasses.replace(s3, ports=ports))
     monkeypatch.delenv("JUKEBOX_S3_FILER_PORT")
-    twin = 9888 + 10000
-    with held(*([] if busy(twin) else [twin])):
-        environment = up()
-    filer = platform.current_ports()["filer"]
-    assert filer > 9888 and busy(filer + 10000) is not False  # weed listens on the new twin
-    assert s3_client(environment).list_buckets()["Buckets"]
+    with held(default + 10000):
+        platform.start()
+    assert platform.current_ports()["filer"] == default + 1
+    assert busy(default + 10001)  # weed listens on the new twin
+    assert s3_client(platform.environment()).list_buckets()["Buckets"]

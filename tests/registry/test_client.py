@@ -147,3 +147,18 @@ def test_archive(client: ModelRegistry, unique: str) -> None:
     model.state = RegisteredModelState.ARCHIVED
     client.update(model)
     assert client.get_registered_model(unique).state == RegisteredModelState.ARCHIVED
+
+
+def test_two_attendees_creating_one_model_at_once_are_told_to_run_again(
+    client: ModelRegistry, registry, unique: str
+) -> None:
+    from model_registry.types import RegisteredModel
+
+    from jukebox_workshop.errors import WorkshopError, explain_registry_errors
+
+    register(client, unique)  # the other attendee's cell won the race
+    # What register_model sends next when its own look-up ran just before the other's create.
+    create = client._api.upsert_registered_model(RegisteredModel(name=unique))
+    with pytest.raises(WorkshopError, match=r"409 Conflict .*Run this cell again"):
+        with explain_registry_errors(registry.url):
+            client.async_runner(create)

@@ -136,3 +136,19 @@ def test_no_free_port_near_the_default() -> None:
     a = port(twins=GRPC, default=65530)  # every twin would be above 65535
     with pytest.raises(PortInUseError, match=f"No free port for the test a .*{a.variable}="):
         ports.choose([a], [])
+
+
+def test_a_port_held_by_a_connection_says_so(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A port lent to an outgoing connection cannot be bound, but lsof shows no listener."""
+    a = port()
+    with socket.socket() as server, socket.socket() as connection:
+        server.bind(("127.0.0.1", 0))
+        server.listen()
+        connection.bind(("127.0.0.1", a.default))
+        connection.connect(server.getsockname())
+        monkeypatch.setenv(a.variable, str(a.default))
+        with pytest.raises(PortInUseError) as error:
+            ports.choose([a], [])
+    message = str(error.value)
+    assert "no program listens on it" in message and "Wait a minute" in message
+    assert f"export {a.variable}=<free port>" in message and "lsof" not in message

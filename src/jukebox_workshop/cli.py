@@ -1,6 +1,6 @@
 """The `jukebox` command: the local platform, the dataset, and the whole workshop in one go.
 
-    jukebox up [--registry-token]     start S3 and the Model Registry on 127.0.0.1
+    jukebox up [--registry-token]     start S3, the Model Registry and MLflow on 127.0.0.1
     jukebox status                    what runs where, with pid, ports and memory
     eval "$(jukebox env)"             set the variables the notebooks read
     jukebox down                      stop what `jukebox up` started
@@ -140,7 +140,9 @@ def build_parser() -> argparse.ArgumentParser:
         sub.set_defaults(handler=handler)
         return sub
 
-    up = command("up", _up, "start the local S3 server and Model Registry on 127.0.0.1")
+    up = command(
+        "up", _up, "start the local S3 server, Model Registry and MLflow server on 127.0.0.1"
+    )
     up.add_argument(
         "services",
         nargs="*",
@@ -157,7 +159,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--timeout",
         type=float,
         default=platform.DEFAULT_TIMEOUT,
-        help="seconds to wait for both services to answer (default: %(default).0f)",
+        help="seconds to wait for the services to answer (default: %(default).0f)",
     )
     command("down", _down, "stop the services `jukebox up` started")
     command("status", _status, "show each service: running or not, pid, URL, ports, memory")

@@ -26,6 +26,8 @@ S3_VARIABLES = (
 REGISTRY_URL_VARIABLE = "MODEL_REGISTRY_URL"
 REGISTRY_TOKEN_VARIABLE = "MODEL_REGISTRY_TOKEN"
 REGISTRY_VARIABLES = (REGISTRY_URL_VARIABLE,)
+# Set in OpenShift AI when the cluster runs MLflow; notebook 7 keeps a local store without it.
+TRACKING_URI_VARIABLE = "MLFLOW_TRACKING_URI"
 
 BUCKETS = ("models", "pipeline", "data")
 DEFAULT_BUCKET = "models"

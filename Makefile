@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 RUNTIME := $(VENV)/.runtime-installed
 DEV := $(VENV)/.dev-installed
 
-.PHONY: help install workshop test unit lab up down status env data preflight benchmark images lint clean
+.PHONY: help install workshop test unit lab up down status env data preflight benchmark images lint clean pipeline
 
 help:
 	@echo "make workshop   run every notebook in order on the local platform, then print a summary"
@@ -14,6 +14,7 @@ help:
 	@echo "make unit       the fast unit tests only"
 	@echo "make lint       ruff check and ruff format --check (notebooks included)"
 	@echo "make lab        JupyterLab with the local platform's settings already set"
+	@echo "make pipeline   notebooks 2-6 as a Kubeflow Pipeline, run by kfp.local on the local platform"
 	@echo "make up | status | down   start, show (with its ports), stop the local platform"
 	@echo "make -s env     print the export lines the notebooks read, and the ports in use"
 	@echo "make data       regenerate the shipped dataset in jukebox/data/"
@@ -21,11 +22,12 @@ help:
 	@echo "make benchmark  measure notebook times and memory, platform start and registry latency"
 	@echo "make images     regenerate the diagrams, plots and screenshots in images/"
 
-$(RUNTIME): requirements.txt pyproject.toml
+$(RUNTIME): requirements.txt requirements-nodeps.txt pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || \
 	  { echo "Python 3.11 or newer is needed (found $$($(PYTHON) --version)). Set PYTHON=/path/to/python3.11."; exit 1; }
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements.txt
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps -r requirements-nodeps.txt
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps -e .
 	@touch $@
 
@@ -37,6 +39,9 @@ install: $(RUNTIME)
 
 workshop: $(RUNTIME)
 	$(BIN)/jukebox workshop
+
+pipeline: $(RUNTIME)
+	$(BIN)/jukebox pipeline
 
 test: lint
 	$(BIN)/python -m pytest

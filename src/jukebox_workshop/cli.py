@@ -7,6 +7,7 @@
     jukebox clean [--yes]             remove the stopped platform's data, keys and logs
     jukebox data generate|convert|validate
     jukebox workshop                  run every notebook on the local platform
+    jukebox pipeline [--epochs N]     notebooks 2-6 as a Kubeflow Pipeline, run by kfp.local
 
 Expected failures (a busy port, a missing setting, bad data) print their message on stderr
 and exit with status 1, without a traceback.
@@ -15,6 +16,7 @@ and exit with status 1, without a traceback.
 from __future__ import annotations
 
 import argparse
+import os
 import shlex
 import sys
 from collections.abc import Callable
@@ -123,6 +125,24 @@ def _workshop(args: argparse.Namespace) -> int:
     return run_workshop()
 
 
+def _pipeline(args: argparse.Namespace) -> int:
+    from .pipeline import LOCAL_ROOT, run_locally
+
+    started = platform.start(["s3", "registry"])
+    if started:
+        print("Started the local platform (stop it with `make down`).")
+    os.environ.update(platform.environment())
+    registered = run_locally(args.data, args.epochs, args.model_name).metadata
+    run = registered["pipeline"]
+    print(
+        f"\nPipeline {run['name']}, run {run['run_name']} (id {run['run_id']}): registered version "
+        f"{registered['version']} of '{registered['model_name']}' (model version id "
+        f"{registered['model_version_id']}) at {registered['registry_url']}.\n"
+        f"Its artifacts and executed notebooks: {LOCAL_ROOT / run['run_name']}/"
+    )
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="jukebox", description="The Jukebox workshop: local platform, dataset and notebooks."
@@ -130,7 +150,7 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(
         dest="command",
         required=True,
-        metavar="{up,down,status,env,clean,data,workshop,preflight}",
+        metavar="{up,down,status,env,clean,data,workshop,pipeline,preflight}",
     )
 
     def command(
@@ -178,6 +198,14 @@ def build_parser() -> argparse.ArgumentParser:
     )
 
     command("workshop", _workshop, "run every notebook in order on the local platform")
+    pipeline = command(
+        "pipeline",
+        _pipeline,
+        "run notebooks 2 to 6 as a Kubeflow Pipeline with kfp.local on the local platform",
+    )
+    pipeline.add_argument("--data", default="", help="a dataset folder or s3://bucket/prefix")
+    pipeline.add_argument("--epochs", type=int, default=200, help="default: %(default)s")
+    pipeline.add_argument("--model-name", default="jukebox", help="default: %(default)s")
     command(
         "preflight", _preflight, "check settings, S3, the registry and memory before the workshop"
     )

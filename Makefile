@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 RUNTIME := $(VENV)/.runtime-installed
 DEV := $(VENV)/.dev-installed
 
-.PHONY: help install workshop test unit lab up down status env data preflight benchmark images lint clean pipeline
+.PHONY: help install workshop test unit lab up down status env data preflight benchmark images lint clean pipeline manifests
 
 help:
 	@echo "make workshop   run every notebook in order on the local platform, then print a summary"
@@ -15,6 +15,7 @@ help:
 	@echo "make lint       ruff check and ruff format --check (notebooks included)"
 	@echo "make lab        JupyterLab with the local platform's settings already set"
 	@echo "make pipeline   notebooks 2-6 as a Kubeflow Pipeline, run by kfp.local on the local platform"
+	@echo "make manifests  regenerate cluster/pipeline.yaml and cluster/katib-experiment.yaml"
 	@echo "make up | status | down   start, show (with its ports), stop the local platform"
 	@echo "make -s env     print the export lines the notebooks read, and the ports in use"
 	@echo "make data       regenerate the shipped dataset in jukebox/data/"
@@ -42,6 +43,9 @@ workshop: $(RUNTIME)
 
 pipeline: $(RUNTIME)
 	$(BIN)/jukebox pipeline
+
+manifests: $(RUNTIME)
+	$(BIN)/jukebox manifests
 
 test: lint
 	$(BIN)/python -m pytest

@@ -8,6 +8,7 @@
     jukebox data generate|convert|validate
     jukebox workshop                  run every notebook on the local platform
     jukebox pipeline [--epochs N]     notebooks 2-6 as a Kubeflow Pipeline, run by kfp.local
+    jukebox manifests [--check]       write (or check) cluster/pipeline.yaml and the Katib Experiment
 
 Expected failures (a busy port, a missing setting, bad data) print their message on stderr
 and exit with status 1, without a traceback.
@@ -20,6 +21,7 @@ import os
 import shlex
 import sys
 from collections.abc import Callable
+from pathlib import Path
 
 from . import platform
 from .settings import MissingSettingsError, state_dir
@@ -143,6 +145,23 @@ def _pipeline(args: argparse.Namespace) -> int:
     return 0
 
 
+def _manifests(args: argparse.Namespace) -> int:
+    from . import manifests
+
+    if args.check:
+        stale = manifests.stale()
+        for name in stale:
+            print(
+                f"{manifests.CLUSTER_DIR / name} is not what the code generates.", file=sys.stderr
+            )
+        if stale:
+            print("Regenerate with `make manifests` and commit the result.", file=sys.stderr)
+        return 1 if stale else 0
+    for path in manifests.write(args.out, args.image):
+        print(f"Wrote {path}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="jukebox", description="The Jukebox workshop: local platform, dataset and notebooks."
@@ -150,7 +169,7 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(
         dest="command",
         required=True,
-        metavar="{up,down,status,env,clean,data,workshop,pipeline,preflight}",
+        metavar="{up,down,status,env,clean,data,workshop,pipeline,manifests,preflight}",
     )
 
     def command(
@@ -206,6 +225,14 @@ def build_parser() -> argparse.ArgumentParser:
     pipeline.add_argument("--data", default="", help="a dataset folder or s3://bucket/prefix")
     pipeline.add_argument("--epochs", type=int, default=200, help="default: %(default)s")
     pipeline.add_argument("--model-name", default="jukebox", help="default: %(default)s")
+    manifests = command(
+        "manifests", _manifests, "write the pipeline's IR YAML and the Katib Experiment"
+    )
+    manifests.add_argument(
+        "--check", action="store_true", help="only check that the committed files are current"
+    )
+    manifests.add_argument("--image", help="the image steps and trials run in (another cluster)")
+    manifests.add_argument("--out", type=Path, default=None, help="folder (default: cluster/)")
     command(
         "preflight", _preflight, "check settings, S3, the registry and memory before the workshop"
     )

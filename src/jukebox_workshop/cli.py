@@ -128,19 +128,20 @@ def _workshop(args: argparse.Namespace) -> int:
 
 
 def _pipeline(args: argparse.Namespace) -> int:
-    from .pipeline import LOCAL_ROOT, run_locally
+    from . import pipeline
 
     started = platform.start(["s3", "registry"])
     if started:
         print("Started the local platform (stop it with `make down`).")
     os.environ.update(platform.environment())
-    registered = run_locally(args.data, args.epochs, args.model_name).metadata
+    root = pipeline.LOCAL_ROOT
+    registered = pipeline.run_locally(args.data, args.epochs, args.model_name, root).metadata
     run = registered["pipeline"]
     print(
         f"\nPipeline {run['name']}, run {run['run_name']} (id {run['run_id']}): registered version "
         f"{registered['version']} of '{registered['model_name']}' (model version id "
         f"{registered['model_version_id']}) at {registered['registry_url']}.\n"
-        f"Its artifacts and executed notebooks: {LOCAL_ROOT / run['run_name']}/"
+        f"Its artifacts and executed notebooks: {root / run['run_name']}/"
     )
     return 0
 

@@ -137,22 +137,25 @@ def _value(parameter: Parameter, text: str) -> Any:
     return value
 
 
-def main(argv: list[str] | None = None) -> int:
-    """One trial: notebook 2, then notebook 3 with the given values; prints the objective."""
-    from . import pipeline_steps
-
+def trial_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="python -m jukebox_workshop.katib", description=main.__doc__
+        prog="python -m jukebox_workshop.katib",
+        description="One trial: notebook 2, then notebook 3 with these values.",
     )
     for parameter in PARAMETERS:
         parser.add_argument(f"--{parameter.name}", required=True, help=parameter.describe())
+    parser.add_argument("--epochs", type=int, help="the most epochs (default: notebook 3's)")
     parser.add_argument(
-        "--epochs", type=int, help="the most epochs (notebook 3's default if unset)"
+        "--data", default="", help="a folder or s3://bucket/prefix (default: the workshop's)"
     )
-    parser.add_argument(
-        "--data", default="", help="a folder or s3://bucket/prefix; default: the workshop's dataset"
-    )
-    args = parser.parse_args(argv)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    """One trial; notebook 3 prints the objective. Exits 1, with the reason, if it fails."""
+    from . import pipeline_steps
+
+    args = trial_parser().parse_args(argv)
     try:
         values = {p.notebook_name: _value(p, getattr(args, p.name)) for p in PARAMETERS}
         if args.epochs:

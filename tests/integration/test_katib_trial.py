@@ -12,18 +12,18 @@ import yaml
 
 from jukebox_workshop import manifests
 from jukebox_workshop.search_space import OBJECTIVE
+from jukebox_workshop.settings import REPO_ROOT
 
 # Katib's StdOut collector reads `name=value` with this pattern (kubeflow/katib v0.19.0,
 # pkg/metricscollector/v1beta1/common/const.go, DefaultFilter), keeping the objective's name.
 KATIB_DEFAULT_FILTER = r"([\w|-]+)\s*=\s*([+-]?\d*(\.\d+)?([Ee][+-]?\d+)?)"
-# Notebook 3's own choices, inside the search space.
-VALUES = {
-    "hidden_units": "64",
-    "hidden_layers": "2",
-    "dropout": "0.2",
-    "learning_rate": "0.001",
-    "batch_size": "128",
-}
+
+
+def documented_values() -> dict[str, str]:
+    """The values of the trial the guide runs (docs/scaling-out.md), notebook 3's own."""
+    page = (REPO_ROOT / "docs" / "scaling-out.md").read_text()
+    line = re.search(r"^\.venv/bin/python -m jukebox_workshop\.katib (.*)$", page, re.M)[1]
+    return dict(re.findall(r"--(\w+)=(\S+)", line))
 
 
 def trial_command(values: dict[str, str]) -> list[str]:
@@ -42,9 +42,11 @@ def trial_command(values: dict[str, str]) -> list[str]:
 
 @pytest.mark.slow
 def test_a_trial_prints_its_objective_for_katibs_metrics_collector():
+    values = documented_values()
+    epochs = values.pop("epochs")
     environment = {**os.environ, "JUKEBOX_LEAK_DEMO_ROWS": "2000"}
     result = subprocess.run(
-        [*trial_command(VALUES), "--epochs=2"],
+        [*trial_command(values), f"--epochs={epochs}"],
         capture_output=True,
         text=True,
         env=environment,
@@ -63,7 +65,10 @@ def test_a_trial_prints_its_objective_for_katibs_metrics_collector():
 
 def test_a_value_outside_the_space_fails_the_trial_with_a_message():
     result = subprocess.run(
-        trial_command({**VALUES, "batch_size": "64"}), capture_output=True, text=True, timeout=120
+        trial_command({**documented_values(), "batch_size": "64"}),
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     assert result.returncode == 1
     assert "--batch_size=64 is outside the search space: one of 128, 256, 512." in result.stderr

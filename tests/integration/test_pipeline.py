@@ -1,4 +1,5 @@
-"""The training pipeline run by kfp.local against a real local platform, as `make pipeline` runs it.
+"""The training pipeline run by kfp.local against a real local platform, as `make pipeline` runs it
+(`jukebox pipeline`).
 
 One small run (2 epochs, a small leakage demo and forest) is shared by the module's tests; the
 failures run their own.
@@ -6,7 +7,10 @@ failures run their own.
 
 from __future__ import annotations
 
+import contextlib
+import io
 import json
+import re
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -15,7 +19,7 @@ import pytest
 from local_platform import BASICS, UNSET, platform_settings, s3_client
 from model_registry import ModelRegistry
 
-from jukebox_workshop import pipeline, pipeline_steps, platform
+from jukebox_workshop import cli, pipeline, pipeline_steps, platform
 from jukebox_workshop.errors import WorkshopError
 from jukebox_workshop.runs import Run
 from jukebox_workshop.settings import data_dir
@@ -47,10 +51,28 @@ def environment(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, 
 
 @pytest.fixture(scope="module")
 def finished(environment, tmp_path_factory) -> tuple[dict, Path]:
-    """A whole run: the registered artifact's metadata, and the run's folder of step folders."""
+    """A whole run of `jukebox pipeline`: the registered artifact's metadata, and the run's
+    folder of step folders."""
     root = tmp_path_factory.mktemp("pipeline-root")
-    registered = pipeline.run_locally(epochs=2, model_name=MODEL, root=root)
-    return registered.metadata, root / registered.metadata["pipeline"]["run_name"]
+    printed = io.StringIO()
+    with pytest.MonkeyPatch.context() as patch, contextlib.redirect_stdout(printed):
+        patch.setattr(pipeline, "LOCAL_ROOT", root)
+        assert cli.main(["pipeline", "--epochs", "2", "--model-name", MODEL]) == 0
+    summary = re.search(
+        r"Pipeline jukebox-training, run (\S+) \(id (\S+)\): registered version (\S+) of "
+        rf"'{MODEL}' \(model version id \S+\) at http://127\.0\.0\.1:\d+\.\n"
+        r"Its artifacts and executed notebooks: (\S+)/$",
+        printed.getvalue().strip(),
+    )
+    assert summary, printed.getvalue()[-2000:]
+    assert "Got executor_input" not in printed.getvalue()
+    run = root / summary[1]
+    assert Path(summary[4]) == run
+    output = json.loads((run / "register" / "executor_output.json").read_text())
+    (registered,) = output["artifacts"]["registered"]["artifacts"]
+    assert registered["metadata"]["pipeline"]["run_id"] == summary[2]
+    assert registered["metadata"]["version"] == summary[3]
+    return registered["metadata"], run
 
 
 def registry(environment: dict[str, str]) -> ModelRegistry:
@@ -111,23 +133,26 @@ def test_the_steps_log_their_metrics(finished):
 
 
 def test_a_failing_step_stops_the_run_before_anything_is_stored(environment, tmp_path):
-    broken = tmp_path / "broken-data"
-    broken.mkdir()
+    """Data from a bucket that fails notebook 2's validation: the run ends at prepare."""
+    broken = tmp_path / "song_properties.parquet"
     properties = pd.read_parquet(data_dir() / "song_properties.parquet")
     properties.loc[properties.index[:3], "danceability"] = 1.7
-    properties.to_parquet(broken / "song_properties.parquet")
-    (broken / "song_rankings.parquet").write_bytes(
-        (data_dir() / "song_rankings.parquet").read_bytes()
+    properties.to_parquet(broken)
+    s3 = s3_client(environment)
+    s3.upload_file(str(broken), "data", "broken/song_properties.parquet")
+    s3.upload_file(
+        str(data_dir() / "song_rankings.parquet"), "data", "broken/song_rankings.parquet"
     )
-    before = s3_client(environment).list_objects_v2(Bucket=environment["AWS_S3_BUCKET"])
+    before = s3.list_objects_v2(Bucket=environment["AWS_S3_BUCKET"]).get("Contents")
 
     with pytest.raises(WorkshopError, match="Inner task failed: 'prepare'") as error:
-        pipeline.run_locally(data=str(broken), epochs=2, model_name="never", root=tmp_path / "root")
+        pipeline.run_locally("s3://data/broken", 2, "never", tmp_path / "root")
     assert "Nothing after that step ran" in str(error.value)
     (run,) = (tmp_path / "root").iterdir()
     assert [path.name for path in run.iterdir()] == ["prepare"]
-    after = s3_client(environment).list_objects_v2(Bucket=environment["AWS_S3_BUCKET"])
-    assert after.get("Contents") == before.get("Contents")
+    executed = (run / "prepare" / "notebook" / "02-prepare.ipynb").read_text()
+    assert "values outside [0, 1]" in executed
+    assert s3.list_objects_v2(Bucket=environment["AWS_S3_BUCKET"]).get("Contents") == before
 
 
 def constant_model(path: Path, features: list[str], favoured: list[int], classes: int) -> None:

@@ -14,6 +14,7 @@ Model artifacts hold a run folder (`model/` and the records the notebooks add to
 
 from __future__ import annotations
 
+import os
 import shutil
 import tempfile
 from collections.abc import Iterator, Mapping
@@ -169,7 +170,11 @@ def register(
 
     `registry_url`, when not empty, replaces MODEL_REGISTRY_URL.
     """
-    environment = {"JUKEBOX_DATA_CONNECTION": data_connection}
+    environment = {
+        "JUKEBOX_DATA_CONNECTION": data_connection,
+        # The version's author: the pipeline, unless one is set (a pod's user has no name).
+        "MODEL_REGISTRY_AUTHOR": os.environ.get("MODEL_REGISTRY_AUTHOR") or pipeline["name"],
+    }
     if registry_url:
         environment[REGISTRY_URL_VARIABLE] = registry_url
     with _notebook_folder() as workspace:

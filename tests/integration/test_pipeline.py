@@ -83,6 +83,7 @@ def registry(environment: dict[str, str]) -> ModelRegistry:
 def test_a_version_is_registered_with_the_pipeline_and_its_run(environment, finished):
     record, _ = finished
     version = registry(environment).get_model_version(MODEL, record["version"])
+    assert version.author == pipeline.PIPELINE_NAME
     properties = version.custom_properties
     assert properties["pipeline_name"] == pipeline.PIPELINE_NAME == record["pipeline"]["name"]
     assert properties["pipeline_run_id"] == record["pipeline"]["run_id"]

@@ -3,7 +3,9 @@
 Notebook figures are recorded in benchmarks/results/notebooks.json (the guide quotes them);
 platform start figures in benchmarks/results/platform.json, model server latency in
 benchmarks/results/serving.json (serving.py needs a trained model: run `make workshop` first),
-a class at once in benchmarks/results/class_load.json.
+a class at once in benchmarks/results/class_load.json;
+the notebooks against the pipeline in benchmarks/results/pipeline.json (docs/scaling-out.md quotes
+them).
 """
 
 import subprocess
@@ -19,6 +21,7 @@ RUNS = [
     ["serving.py", "--json", str(HERE / "results" / "serving.json")],
     ["class_load.py", "--json", str(HERE / "results" / "class_load.json")],
     ["dataset_difficulty.py", "--check"],
+    ["pipeline.py", "--repeat", "3"],
 ]
 
 

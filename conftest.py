@@ -21,6 +21,9 @@ CI_PARAMETERS = {
     "JUKEBOX_EPOCHS": "40",
     "JUKEBOX_LEAK_DEMO_ROWS": "5000",
     "JUKEBOX_BASELINE_TREES": "100",
+    "JUKEBOX_TRIALS": "2",
+    "JUKEBOX_SEARCH_MINUTES": "2",
+    "JUKEBOX_NOISE_SEEDS": "2",
 }
 
 _started_platform = False

@@ -4,8 +4,9 @@
 
 Each notebook runs in a fresh kernel; peak memory is the kernel's peak resident set size
 (VmHWM), read by one extra cell appended to an in-memory copy. Notebooks 5 and 6 need the
-local platform (`make up`). Prints medians and writes them to benchmarks/results/notebooks.json,
-the figures the guide quotes.
+local platform (`make up`). Notebook 7 is measured by benchmarks/refine.py: run here, it
+would resume the study it already ran. Prints medians and writes them to
+benchmarks/results/notebooks.json, the figures the guide quotes.
 """
 
 from __future__ import annotations
@@ -30,18 +31,26 @@ RESULTS = Path(__file__).parent / "results" / "notebooks.json"
 PEAK_MEMORY_CELL = (
     "print(next(line.split()[1] for line in open('/proc/self/status') if line.startswith('VmHWM')))"
 )
-CI_VARIABLES = ("JUKEBOX_EPOCHS", "JUKEBOX_LEAK_DEMO_ROWS", "JUKEBOX_BASELINE_TREES")
+CI_VARIABLES = (
+    "JUKEBOX_EPOCHS",
+    "JUKEBOX_LEAK_DEMO_ROWS",
+    "JUKEBOX_BASELINE_TREES",
+    "JUKEBOX_TRIALS",
+    "JUKEBOX_SEARCH_MINUTES",
+    "JUKEBOX_NOISE_SEEDS",
+)
 
 
-def measure(path: Path) -> tuple[float, float]:
-    """Run one notebook; return (seconds, peak resident memory in MiB)."""
+def measure(path: Path, workdir: Path | None = None) -> tuple[float, float]:
+    """Run one notebook in `workdir` (its own folder by default); return (seconds, peak
+    resident memory in MiB)."""
     notebook = nbformat.read(path, as_version=4)
     notebook.cells.append(nbformat.v4.new_code_cell(PEAK_MEMORY_CELL))
     client = NotebookClient(
         notebook,
         timeout=3600,
         kernel_name="python3",
-        resources={"metadata": {"path": str(path.parent)}},
+        resources={"metadata": {"path": str(workdir or path.parent)}},
     )
     started = time.perf_counter()
     client.execute()
@@ -82,6 +91,8 @@ def main() -> None:
         help="notebook numbers (default: 01-04, which need no platform)",
     )
     args = parser.parse_args()
+    if "07" in args.only:
+        parser.error("notebook 7 is measured by benchmarks/refine.py")
     for name in CI_VARIABLES:  # workshop mode: the notebooks' own defaults
         os.environ.pop(name, None)
     if any(number in args.only for number in ("05", "06")):

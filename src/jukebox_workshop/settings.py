@@ -8,6 +8,8 @@ services, configured by the workbench's data connection).
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -96,3 +98,18 @@ def require(names: tuple[str, ...] | list[str]) -> dict[str, str]:
             '`eval "$(make -s env)"` before starting it.'
         )
     return {name: os.environ[name] for name in names}
+
+
+@contextmanager
+def temporary_environment(values: Mapping[str, str]) -> Iterator[None]:
+    """Set these variables while the block runs (processes it starts inherit them), then restore."""
+    saved = {name: os.environ.get(name) for name in values}
+    os.environ.update(values)
+    try:
+        yield
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value

@@ -92,7 +92,24 @@ def summary(output_dir: Path = OUTPUT_DIR) -> list[str]:
             f"{registration['model_version_id']}, artifact {registration['model_artifact_id']} "
             f"at {registration['registry_url']}"
         )
-    return lines
+    return lines + refinement_lines(workspace)
+
+
+def refinement_lines(workspace: Workspace) -> list[str]:
+    """The newest search's result and promotion decision (notebook 7), if there was one."""
+    refined = [run for run in workspace.runs() if run.refinement_file.is_file()]
+    if not refined:
+        return []
+    run, record = refined[-1], refined[-1].refinement()
+    if record["promoted"]:
+        decision = "promoted: it is the version to deploy"
+    else:
+        decision = f"not promoted: version {record['parent_version']} stays the one to deploy"
+    return [
+        f"refined    {record['study_trials']} trials in study {record['study_name']}; the best, "
+        f"trial {record['best_trial']}, is version {run.version}, {decision}",
+        f"           {record['promotion_reason']}",
+    ]
 
 
 def main() -> int:

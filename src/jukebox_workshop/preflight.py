@@ -1,4 +1,4 @@
-"""Check, before the workshop, that a workbench (or a laptop) has what the six notebooks need.
+"""Check, before the workshop, that a workbench (or a laptop) has what the notebooks need.
 
     python -m jukebox_workshop.preflight
 
@@ -27,6 +27,7 @@ from jukebox_workshop.settings import (
     REGISTRY_URL_VARIABLE,
     REPO_ROOT,
     S3_VARIABLES,
+    TRACKING_URI_VARIABLE,
     MissingSettingsError,
     data_dir,
     require,
@@ -239,6 +240,24 @@ def check_registry() -> Check:
     )
 
 
+def check_mlflow() -> Check:
+    from jukebox_workshop.tracking import check_server
+
+    uri = os.environ.get(TRACKING_URI_VARIABLE)
+    if not uri:
+        return Check(
+            "mlflow",
+            "ok",
+            f"{TRACKING_URI_VARIABLE} is not set: notebook 7 keeps its runs in a local store "
+            "in jukebox/output/refine/.",
+        )
+    try:
+        check_server(uri)
+    except WorkshopError as error:
+        return Check("mlflow", "FAIL", str(error))
+    return Check("mlflow", "ok", f"{uri} answers")
+
+
 def _read_int(path: str) -> int | None:
     try:
         text = Path(path).read_text().strip()
@@ -290,6 +309,7 @@ CHECKS: tuple[Callable[[], Check | list[Check]], ...] = (
     check_data_connection,
     check_s3,
     check_registry,
+    check_mlflow,
 )
 
 

@@ -1,7 +1,8 @@
 """`make benchmark`: every benchmark in turn, each printing its own figures.
 
 Notebook figures are recorded in benchmarks/results/notebooks.json (the guide quotes them);
-platform start figures in benchmarks/results/platform.json.
+notebook 7's search figures in benchmarks/results/refine.json; platform start figures in
+benchmarks/results/platform.json.
 """
 
 import subprocess
@@ -12,6 +13,7 @@ HERE = Path(__file__).parent
 RUNS = [
     ["notebooks.py", "--repeat", "3", "--only", "01", "02", "03", "04"],
     ["notebooks.py", "--repeat", "1", "--only", "05", "06"],
+    ["refine.py", "--repeat", "1"],
     ["platform_start.py", "--runs", "5", "--json", str(HERE / "results" / "platform.json")],
     ["registry_latency.py"],
     ["dataset_difficulty.py", "--check"],

@@ -5,7 +5,7 @@ start on a fresh state dir, the others warm, with the data of the previous ones)
 `platform.start()` until every service answers and the buckets exist. After each start it
 reads the resident memory (VmRSS) of each service (with its children) and times the first
 small upload, then stops the platform. Prints each run and the medians. Target: median start
-< 30 s (the MLflow server's imports take most of it).
+< 15 s (the MLflow server's imports take most of it).
 
     python benchmarks/platform_start.py [--runs 5] [--json results.json]
 """
@@ -25,7 +25,7 @@ import boto3
 
 from jukebox_workshop import platform
 
-TARGET_SECONDS = 30
+TARGET_SECONDS = 15
 MIB = 1024 * 1024
 
 

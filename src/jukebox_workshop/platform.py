@@ -40,8 +40,8 @@ SERVICES: dict[str, Service] = {
     service.name: service
     for service in (s3_server.SERVICE, registry_server.SERVICE, mlflow_server.SERVICE)
 }
-# The MLflow server alone imports for 15 s on an idle 2-CPU machine, and for a minute on a
-# busy one.
+# The MLflow server's imports take most of a start: 9 s for the whole platform on a quiet
+# 2-CPU machine (benchmarks/platform_start.py), but close to a minute on a busy one.
 DEFAULT_TIMEOUT = 120.0
 
 

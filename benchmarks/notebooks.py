@@ -4,8 +4,10 @@
 
 Each notebook runs in a fresh kernel; peak memory is the kernel's peak resident set size
 (VmHWM), read by one extra cell appended to an in-memory copy. Notebooks 5, 6 and 8 use the
-local platform (started if it is not running; notebook 8 starts the model server). Prints medians and writes them to benchmarks/results/notebooks.json,
-the figures the guide quotes.
+local platform (started if it is not running; notebook 8 starts the model server). Notebook 7
+is measured by benchmarks/refine.py: run here, it would resume the study it already ran.
+Prints medians and writes them to benchmarks/results/notebooks.json, the figures the guide
+quotes.
 """
 
 from __future__ import annotations
@@ -32,15 +34,16 @@ PEAK_MEMORY_CELL = (
 )
 
 
-def measure(path: Path) -> tuple[float, float]:
-    """Run one notebook; return (seconds, peak resident memory in MiB)."""
+def measure(path: Path, workdir: Path | None = None) -> tuple[float, float]:
+    """Run one notebook in `workdir` (its own folder by default); return (seconds, peak
+    resident memory in MiB)."""
     notebook = nbformat.read(path, as_version=4)
     notebook.cells.append(nbformat.v4.new_code_cell(PEAK_MEMORY_CELL))
     client = NotebookClient(
         notebook,
         timeout=3600,
         kernel_name="python3",
-        resources={"metadata": {"path": str(path.parent)}},
+        resources={"metadata": {"path": str(workdir or path.parent)}},
     )
     started = time.perf_counter()
     client.execute()
@@ -81,6 +84,8 @@ def main() -> None:
         help="notebook numbers (default: 01-04, which need no platform)",
     )
     args = parser.parse_args()
+    if "07" in args.only:
+        parser.error("notebook 7 is measured by benchmarks/refine.py")
     for name in QUICK_PARAMETERS:  # workshop mode: the notebooks' own defaults
         os.environ.pop(name, None)
     if any(number in args.only for number in ("05", "06", "08")):

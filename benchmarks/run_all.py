@@ -6,6 +6,7 @@ benchmarks/results/serving.json (serving.py needs a trained model: run `make wor
 a class at once in benchmarks/results/class_load.json;
 the notebooks against the pipeline in benchmarks/results/pipeline.json (docs/scaling-out.md quotes
 them).
+Notebook 7's search figures are in benchmarks/results/refine.json.
 """
 
 import subprocess
@@ -16,6 +17,7 @@ HERE = Path(__file__).parent
 RUNS = [
     ["notebooks.py", "--repeat", "3", "--only", "01", "02", "03", "04"],
     ["notebooks.py", "--repeat", "1", "--only", "05", "06", "08"],
+    ["refine.py", "--repeat", "1"],
     ["platform_start.py", "--runs", "5", "--json", str(HERE / "results" / "platform.json")],
     ["registry_latency.py"],
     ["serving.py", "--json", str(HERE / "results" / "serving.json")],

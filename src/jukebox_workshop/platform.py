@@ -52,8 +52,8 @@ SERVICES: dict[str, Service] = {
         model_server.SERVICE,
     )
 }
-# The MLflow server alone imports for 15 s on an idle 2-CPU machine, and for a minute on a
-# busy one.
+# The MLflow server's imports take most of a start: 9 s for the whole platform on a quiet
+# 2-CPU machine (benchmarks/platform_start.py), but close to a minute on a busy one.
 DEFAULT_TIMEOUT = 120.0
 # Another program can take a port between its choice and the service's bind (two platforms
 # starting at once): the start then chooses again, this many times in all.

@@ -1,4 +1,4 @@
-"""Check, before the workshop, that a workbench (or a laptop) has what the six notebooks need.
+"""Check, before the workshop, that a workbench (or a laptop) has what the notebooks need.
 
     python -m jukebox_workshop.preflight
 
@@ -29,6 +29,7 @@ from jukebox_workshop.settings import (
     REGISTRY_URL_VARIABLE,
     REPO_ROOT,
     S3_VARIABLES,
+    TRACKING_URI_VARIABLE,
     MissingSettingsError,
     data_dir,
     model_name,
@@ -258,6 +259,24 @@ def check_model_name() -> Check:
     return Check("model name", "ok", f"{name} ({source})")
 
 
+def check_mlflow() -> Check:
+    from jukebox_workshop.tracking import check_server
+
+    uri = os.environ.get(TRACKING_URI_VARIABLE)
+    if not uri:
+        return Check(
+            "mlflow",
+            "ok",
+            f"{TRACKING_URI_VARIABLE} is not set: notebook 7 keeps its runs in a local store "
+            "in jukebox/output/refine/.",
+        )
+    try:
+        check_server(uri)
+    except WorkshopError as error:
+        return Check("mlflow", "FAIL", str(error))
+    return Check("mlflow", "ok", f"{uri} answers")
+
+
 def _read_int(path: str) -> int | None:
     try:
         text = Path(path).read_text().strip()
@@ -310,6 +329,7 @@ CHECKS: tuple[Callable[[], Check | list[Check]], ...] = (
     check_s3,
     check_registry,
     check_model_name,
+    check_mlflow,
 )
 
 

@@ -9,7 +9,14 @@
                                 preprocessing.json, training.json, metrics.json
           upload.json           notebook 5: where the model is stored, with checksums
           registration.json     notebook 6: the registry's ids for this version
+          refinement.json       notebook 7: the search it came from and the promotion
+                                decision (notebook 6 registers them with the version)
       serving.json              notebook 8: the version served, where, and one song's answer
+      refine/
+        optuna.db               notebook 7: its Optuna studies, so that a search resumes
+        mlflow.db, mlflow/      notebook 7 without MLFLOW_TRACKING_URI: a local MLflow store
+        executed/<study>/trial-<n>/
+                                notebooks 3-6 as notebook 7 ran them for that trial's candidate
 
 The notebooks, the `jukebox` command, the benchmarks, the image script and the tests all
 find these files through `Workspace` and `Run`, so the layout changes in one place only.
@@ -80,6 +87,10 @@ class Run:
     def registration_file(self) -> Path:
         return self.folder / "registration.json"
 
+    @property
+    def refinement_file(self) -> Path:
+        return self.folder / "refinement.json"
+
     def training(self) -> dict[str, Any]:
         return _read_json(self.training_file, "notebook 3 (training)")
 
@@ -94,6 +105,12 @@ class Run:
 
     def registration(self) -> dict[str, Any]:
         return _read_json(self.registration_file, "notebook 6 (registration)")
+
+    def refinement(self) -> dict[str, Any] | None:
+        """The search and decision behind a version notebook 7 trained; None for the others."""
+        if not self.refinement_file.is_file():
+            return None
+        return json.loads(self.refinement_file.read_text(encoding="utf-8"))
 
 
 @dataclass(frozen=True)
@@ -131,6 +148,31 @@ class Workspace:
     def serving_file(self) -> Path:
         return self.root / "serving.json"
 
+    @property
+    def refine_dir(self) -> Path:
+        return self.root / "refine"
+
+    @property
+    def optuna_storage(self) -> str:
+        """The Optuna storage URL of notebook 7's studies (an SQLite file), its folder made."""
+        self.refine_dir.mkdir(parents=True, exist_ok=True)
+        return f"sqlite:///{(self.refine_dir / 'optuna.db').resolve()}"
+
+    @property
+    def local_tracking_uri(self) -> str:
+        """A local MLflow store, for notebook 7 when no MLFLOW_TRACKING_URI is set."""
+        self.refine_dir.mkdir(parents=True, exist_ok=True)
+        return f"sqlite:///{(self.refine_dir / 'mlflow.db').resolve()}"
+
+    @property
+    def local_artifacts_dir(self) -> Path:
+        """Where the local MLflow store keeps run artifacts (a server keeps its own)."""
+        return self.refine_dir / "mlflow"
+
+    def executed_dir(self, study: str, trial: int) -> Path:
+        """Where notebook 7 keeps the notebooks it ran for one trial's candidate."""
+        return self.refine_dir / "executed" / study / f"trial-{trial}"
+
     def new_run(self, version: str) -> Run:
         """A new, empty run folder; an existing version is never reused."""
         run = Run(self.runs_dir / version)
@@ -145,6 +187,12 @@ class Workspace:
             return self.latest_file.read_text(encoding="utf-8").strip() or None
         except OSError:
             return None
+
+    def runs(self) -> list[Run]:
+        """Every trained version, oldest first."""
+        if not self.runs_dir.is_dir():
+            return []
+        return [Run(path) for path in sorted(self.runs_dir.iterdir()) if (path / "model").is_dir()]
 
     def run(self, version: str | None = None) -> Run:
         """The run to work on: `version`, else JUKEBOX_MODEL_VERSION, else the latest one."""

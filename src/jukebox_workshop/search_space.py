@@ -114,10 +114,10 @@ def as_dict() -> dict[str, Any]:
     }
 
 
-def configuration(properties: Mapping[str, Any], version: str) -> dict[str, Any]:
+def configuration(properties: Mapping[str, Any]) -> dict[str, Any]:
     """A registered version's values of the searched parameters, from its `param_*` properties.
 
-    Raises ValueError naming what is missing.
+    Raises KeyError with the name of the first property missing.
     """
     values = {}
     for parameter in PARAMETERS:
@@ -127,10 +127,7 @@ def configuration(properties: Mapping[str, Any], version: str) -> dict[str, Any]
         elif parameter.name in _BEFORE_IT_WAS_A_PARAMETER:
             values[parameter.name] = _BEFORE_IT_WAS_A_PARAMETER[parameter.name]
         else:
-            raise ValueError(
-                f"Version {version} has no property {key}: it was not registered by notebook 6. "
-                "Register a version with notebooks 3 to 6 first."
-            )
+            raise KeyError(key)
         if parameter.kind == "int" and isinstance(values[parameter.name], float):
             values[parameter.name] = int(values[parameter.name])
     return values

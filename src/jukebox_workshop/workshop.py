@@ -28,6 +28,9 @@ QUICK_PARAMETERS = {
     "JUKEBOX_EPOCHS": "40",
     "JUKEBOX_LEAK_DEMO_ROWS": "5000",
     "JUKEBOX_BASELINE_TREES": "100",
+    "JUKEBOX_TRIALS": "2",
+    "JUKEBOX_SEARCH_MINUTES": "2",
+    "JUKEBOX_NOISE_SEEDS": "2",
 }
 
 
@@ -107,6 +110,7 @@ def summary(output_dir: Path = OUTPUT_DIR) -> list[str]:
             f"{registration['model_version_id']}, artifact {registration['model_artifact_id']} "
             f"at {registration['registry_url']}"
         )
+    lines += refinement_lines(workspace)
     if serving := _read(workspace.serving_file):
         example = serving["example"]
         top = ", ".join(f"{country} {p:.1%}" for country, p in example["top_countries"])
@@ -116,6 +120,23 @@ def summary(output_dir: Path = OUTPUT_DIR) -> list[str]:
         )
         lines.append(f"           {example['song']}: {top}")
     return lines
+
+
+def refinement_lines(workspace: Workspace) -> list[str]:
+    """The newest search's result and promotion decision (notebook 7), if there was one."""
+    refined = [run for run in workspace.runs() if run.refinement_file.is_file()]
+    if not refined:
+        return []
+    run, record = refined[-1], refined[-1].refinement()
+    if record["promoted"]:
+        decision = "promoted: it is the version to deploy"
+    else:
+        decision = f"not promoted: version {record['parent_version']} stays the one to deploy"
+    return [
+        f"refined    {record['study_trials']} trials in study {record['study_name']}; the best, "
+        f"trial {record['best_trial']}, is version {run.version}, {decision}",
+        f"           {record['promotion_reason']}",
+    ]
 
 
 def main() -> int:

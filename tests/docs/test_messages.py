@@ -52,6 +52,8 @@ USER_FACING = (
     argparse.ArgumentTypeError,
 )
 HOLE, ANY = object(), object()  # a part of a message that changes; `...` in a quote
+# Raised to steer a library, not to tell the attendee anything: Optuna's "stop this trial".
+CONTROL_FLOW = {"optuna.TrialPruned"}
 MIN_WORDS = 3  # fewer literal words: a wrapper that prints a message collected elsewhere,
 # or, in a quote, the name of an error or a code mentioned next to a message
 
@@ -224,7 +226,10 @@ def notebook_messages() -> list[Message]:
                 if isinstance(node, ast.Assert) and node.msg is not None:
                     argument = node.msg
                 elif (
-                    isinstance(node, ast.Raise) and isinstance(node.exc, ast.Call) and node.exc.args
+                    isinstance(node, ast.Raise)
+                    and isinstance(node.exc, ast.Call)
+                    and node.exc.args
+                    and ast.unparse(node.exc.func) not in CONTROL_FLOW
                 ):
                     argument = node.exc.args[0]
                 if argument is not None:

@@ -95,6 +95,19 @@ def test_everything_passes_on_the_local_platform(platform_env, capsys):
     assert lines["s3 pipeline"] == "ok the 'pipeline' bucket exists"
     assert lines["model registry"].startswith("ok ")
     assert "/api/model_registry/v1alpha3/" in lines["model registry"]
+    assert lines["mlflow"] == f"ok {platform_env['MLFLOW_TRACKING_URI']} answers"
+
+
+@pytest.mark.platform
+def test_mlflow_down_or_not_set(platform_env, monkeypatch):
+    dead = f"http://127.0.0.1:{free_port()}"
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", dead)
+    check = preflight.check_mlflow()
+    assert check.status == "FAIL"
+    assert check.detail.startswith(f"Cannot reach the MLflow tracking server at {dead}")
+    monkeypatch.delenv("MLFLOW_TRACKING_URI")
+    check = preflight.check_mlflow()
+    assert check.status == "ok" and "local store" in check.detail
 
 
 @pytest.mark.platform

@@ -84,6 +84,7 @@ def run_folder(tmp_path: Path) -> tuple[Path, str]:
                 "training_seconds": 1.5,
                 "parameters": {"epochs": 2, "seed": 42},
                 "epochs_run": 2,
+                "validation": {"accuracy": 0.1, "top5_accuracy": 0.3, "loss": 4.1},
                 "git_commit": "unknown",
                 "dataset_sha256": {
                     "song_properties.parquet": "a" * 64,

@@ -19,7 +19,7 @@ def markdown(notebook) -> str:
 
 
 def test_the_stages_are_there_in_order():
-    assert [name.split("-")[0] for name in IDS] == ["01", "02", "03", "04", "05", "06", "08"]
+    assert [name.split("-")[0] for name in IDS] == ["01", "02", "03", "04", "05", "06", "07", "08"]
 
 
 def test_committed_without_outputs():
@@ -52,6 +52,12 @@ def test_structure(path):
 def test_links_to_the_next_notebook(path):
     following = NOTEBOOKS[NOTEBOOKS.index(path) + 1].name
     assert f"]({following})" in markdown(nbformat.read(path, as_version=4))
+
+
+def test_the_last_notebook_links_to_serving_in_the_guide():
+    text = markdown(nbformat.read(NOTEBOOKS[-1], as_version=4))
+    assert "](../docs/serving.md" in text
+    assert (NOTEBOOK_DIR.parent / "docs" / "serving.md").exists()
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=IDS)

@@ -91,7 +91,7 @@ def test_configuration_from_registry_properties() -> None:
         "param_batch_size": 128,
         "param_epochs": 200,
     }
-    assert search_space.configuration(properties, "v1") == {
+    assert search_space.configuration(properties) == {
         "hidden_units": 64,
         "hidden_layers": 3,
         "dropout": 0.2,
@@ -99,7 +99,7 @@ def test_configuration_from_registry_properties() -> None:
         "batch_size": 128,
     }
     del properties["param_hidden_layers"]  # registered before HIDDEN_LAYERS existed
-    assert search_space.configuration(properties, "v1")["hidden_layers"] == 2
+    assert search_space.configuration(properties)["hidden_layers"] == 2
     del properties["param_dropout"]
-    with pytest.raises(ValueError, match="Version v1 has no property param_dropout"):
-        search_space.configuration(properties, "v1")
+    with pytest.raises(KeyError, match="param_dropout"):
+        search_space.configuration(properties)

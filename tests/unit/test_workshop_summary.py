@@ -12,7 +12,16 @@ def write(path, data):
 
 
 def test_notebooks_are_found_in_order():
-    assert [path.name[:2] for path in notebooks()] == ["01", "02", "03", "04", "05", "06", "08"]
+    assert [path.name[:2] for path in notebooks()] == [
+        "01",
+        "02",
+        "03",
+        "04",
+        "05",
+        "06",
+        "07",
+        "08",
+    ]
 
 
 def test_no_run_yet(tmp_path):
@@ -84,3 +93,26 @@ def test_a_registration_from_before_per_attendee_names_was_jukebox(tmp_path):
     record = {"registered_model_id": "1", "model_version_id": "2", "model_artifact_id": "1"}
     write(run.registration_file, {**record, "registry_url": "http://r"})
     assert "model 'jukebox' (id 1)" in summary(tmp_path)[-1]
+
+
+def test_the_search_and_its_decision(tmp_path):
+    workspace = Workspace(tmp_path)
+    parent, candidate = workspace.new_run("20260101-000000"), workspace.new_run("20260102-000000")
+    workspace.mark_latest(candidate)
+    record = {
+        "parent_version": parent.version,
+        "study_name": "jukebox-0123abcd",
+        "study_trials": 12,
+        "best_trial": 7,
+        "promoted": False,
+        "promotion_reason": "Version 20260102-000000 has validation top-5 30.40%, ...",
+    }
+    write(candidate.refinement_file, record)
+    lines = summary(tmp_path)
+    assert lines[-2] == (
+        "refined    12 trials in study jukebox-0123abcd; the best, trial 7, is version "
+        "20260102-000000, not promoted: version 20260101-000000 stays the one to deploy"
+    )
+    assert lines[-1].strip() == record["promotion_reason"]
+    write(candidate.refinement_file, record | {"promoted": True})
+    assert "promoted: it is the version to deploy" in summary(tmp_path)[-2]

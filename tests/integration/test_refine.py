@@ -1,0 +1,217 @@
+"""Notebook 7 against a real local platform (S3, registry, MLflow): the promotion rule both ways,
+resuming, and servers that are down.
+
+Each test runs the real notebook (papermill, a fresh kernel, tiny settings) in a folder of its
+own that holds notebook 2's prepared data, for a model of its own. The version to beat is
+registered by the test itself, with a chosen validation top-5: far below anything trained
+(the candidate must be promoted) or far above (it must not be).
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+import shutil
+import socket
+from pathlib import Path
+
+import pytest
+from local_platform import s3_client
+from mlflow import MlflowClient
+from model_registry import ModelRegistry
+
+from jukebox_workshop.errors import WorkshopError
+from jukebox_workshop.runs import Workspace
+from jukebox_workshop.settings import DEFAULT_DATA_DIR
+from jukebox_workshop.steps import run_notebook
+
+pytestmark = [pytest.mark.platform, pytest.mark.slow]
+
+TINY = {
+    "JUKEBOX_EPOCHS": "4",
+    "JUKEBOX_TRIALS": "2",
+    "JUKEBOX_SEARCH_MINUTES": "5",
+    "JUKEBOX_NOISE_SEEDS": "2",
+    "JUKEBOX_BASELINE_TREES": "20",
+    "JUKEBOX_DATA_DIR": str(DEFAULT_DATA_DIR),
+}
+HAND_PICKED = {
+    "param_hidden_units": 64,
+    "param_hidden_layers": 2,
+    "param_dropout": 0.2,
+    "param_learning_rate": 0.001,
+    "param_batch_size": 128,
+}
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def prepared(running_platform: dict[str, str], tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A folder where notebook 2 has run: output/prepared/ (read it, do not change it)."""
+    folder = tmp_path_factory.mktemp("prepared")
+    run_notebook(
+        "02-prepare.ipynb",
+        {"LEAK_DEMO_ROWS": 2000},
+        workdir=folder,
+        executed_dir=folder / "executed",
+        environment={"JUKEBOX_DATA_DIR": str(DEFAULT_DATA_DIR)},
+    )
+    return folder
+
+
+@pytest.fixture
+def attendee(running_platform, prepared, tmp_path, monkeypatch) -> tuple[Path, dict[str, str]]:
+    """A folder of one's own with the prepared data, and the environment `make lab` gives."""
+    for name, value in running_platform.items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.delenv("JUKEBOX_MODEL_VERSION", raising=False)
+    shutil.copytree(prepared / "output" / "prepared", tmp_path / "output" / "prepared")
+    return tmp_path, dict(running_platform)
+
+
+def registry(environment: dict[str, str]) -> ModelRegistry:
+    host, port = environment["MODEL_REGISTRY_URL"].rsplit(":", 1)
+    return ModelRegistry(host, int(port), author="test", is_secure=False)
+
+
+def register_parent(environment: dict[str, str], validation_top5: float) -> tuple[str, str]:
+    """A model of its own with one version to beat; (model name, version name)."""
+    name, version = f"refine-{secrets.token_hex(4)}", "parent"
+    registry(environment).register_model(
+        name,
+        f"s3://models/{name}/{version}",
+        version=version,
+        model_format_name="onnx",
+        model_format_version="1",
+        metadata={
+            **HAND_PICKED,
+            "validation_top5_accuracy": validation_top5,
+            "test_top5_accuracy": 0.28,
+        },
+    )
+    return name, version
+
+
+def refine(folder: Path, model: str, **settings: str) -> str:
+    """Run notebook 7; what it printed."""
+    executed = folder / "executed"
+    run_notebook(
+        "07-refine.ipynb",
+        {"MODEL_NAME": model},
+        workdir=folder,
+        executed_dir=executed,
+        environment={**TINY, **settings},
+    )
+    return printed(executed / "07-refine.ipynb")
+
+
+def printed(path: Path) -> str:
+    notebook = json.loads(path.read_text())
+    return "".join(
+        "".join(output.get("text", ""))
+        for cell in notebook["cells"]
+        for output in cell.get("outputs", [])
+    )
+
+
+def versions(environment: dict[str, str], model: str) -> dict[str, dict]:
+    return {
+        v.name: dict(v.custom_properties or {})
+        for v in registry(environment).get_model_versions(model)
+    }
+
+
+def deploy_version(environment: dict[str, str], model: str) -> str | None:
+    properties = registry(environment).get_registered_model(model).custom_properties or {}
+    return properties.get("deploy_version")
+
+
+def test_a_better_candidate_is_promoted_and_s3_down_leaves_nothing_half_registered(attendee):
+    folder, environment = attendee
+    model, parent = register_parent(environment, validation_top5=0.01)
+
+    # S3 is down when notebook 5 uploads: the candidate is trained and evaluated, not registered.
+    dead = f"http://127.0.0.1:{free_port()}"
+    with pytest.raises(WorkshopError) as stopped:
+        refine(folder, model, AWS_S3_ENDPOINT=dead)
+    assert "05-upload.ipynb stopped with WorkshopError" in str(stopped.value)
+    assert f"Cannot reach the S3 server at {dead}" in str(stopped.value)
+    assert list(versions(environment, model)) == [parent]
+    assert deploy_version(environment, model) == parent  # named before the candidate was
+    (candidate,) = [run for run in Workspace(folder / "output").runs() if run.refinement()]
+
+    # Run again with S3 up: the same study and the same candidate, now registered and promoted.
+    output = refine(folder, model)
+    assert "Resuming study" in output and "nothing to add" in output
+    assert f"was trained before, as version {candidate.version}" in output
+    registered = versions(environment, model)
+    assert list(registered) == [parent, candidate.version]
+    properties = registered[candidate.version]
+    assert properties["promoted"] is True and properties["parent_version"] == parent
+    assert properties["promotion_reason"].startswith(f"Version {candidate.version} has validation")
+    assert properties["validation_top5_accuracy"] > 0.01
+    assert deploy_version(environment, model) == candidate.version
+    assert "Promoted. " in output
+
+    # Every trial and the seed run are MLflow runs; the candidate's trial names its version.
+    tracking = MlflowClient(environment["MLFLOW_TRACKING_URI"])
+    experiment = tracking.get_experiment_by_name(properties["study_name"])
+    runs = tracking.search_runs([experiment.experiment_id])
+    assert len(runs) == 3
+    best = tracking.get_run(properties["mlflow_run_id"])
+    assert best.data.tags["registered_version"] == candidate.version
+    assert "val_top5_accuracy" in best.data.metrics
+    assert len(tracking.get_metric_history(best.info.run_id, "epoch_val_top5_accuracy")) >= 1
+    stored = s3_client(environment).list_objects_v2(Bucket="models", Prefix=f"{model}/")
+    assert f"{model}/{candidate.version}/1/model.onnx" in [o["Key"] for o in stored["Contents"]]
+
+
+def test_a_candidate_within_the_noise_is_not_promoted_and_the_study_resumes(attendee):
+    folder, environment = attendee
+    model, parent = register_parent(environment, validation_top5=0.99)
+
+    output = refine(folder, model)
+    assert "New study" in output and "Not promoted. " in output
+    assert f"Nothing found beats version {parent}" in output
+    registered = versions(environment, model)
+    (candidate,) = [name for name in registered if name != parent]
+    assert registered[candidate]["promoted"] is False
+    assert registered[candidate]["promotion_reason"].endswith(
+        f"Version {parent} stays the one to deploy."
+    )
+    assert deploy_version(environment, model) == parent
+
+    # One more trial: the study continues, and no trial is registered twice.
+    output = refine(folder, model, JUKEBOX_TRIALS="3")
+    assert "Resuming study" in output and "2 trials so far" in output
+    assert "3 trials in the study" in output
+    registered = versions(environment, model)
+    trials = [p["best_trial"] for name, p in registered.items() if name != parent]
+    assert len(trials) == len(set(trials))
+    assert deploy_version(environment, model) == parent
+
+
+def test_mlflow_down_stops_before_the_search(attendee):
+    folder, environment = attendee
+    model, parent = register_parent(environment, validation_top5=0.3)
+    dead = f"http://127.0.0.1:{free_port()}"
+    with pytest.raises(WorkshopError) as stopped:
+        refine(folder, model, MLFLOW_TRACKING_URI=dead)
+    assert f"Cannot reach the MLflow tracking server at {dead}" in str(stopped.value)
+    assert "MLFLOW_TRACKING_URI" in str(stopped.value) and "make up" in str(stopped.value)
+    assert not (folder / "output" / "refine" / "optuna.db").exists()
+    assert list(versions(environment, model)) == [parent]
+
+
+def test_registry_down_stops_before_anything_is_tracked(attendee):
+    folder, environment = attendee
+    dead = f"http://127.0.0.1:{free_port()}"
+    with pytest.raises(WorkshopError) as stopped:
+        refine(folder, "jukebox", MODEL_REGISTRY_URL=dead)
+    assert f"Cannot reach the Model Registry at {dead}" in str(stopped.value)
+    assert not (folder / "output" / "refine").exists()

@@ -9,12 +9,13 @@ DEV := $(VENV)/.dev-installed
 SERVING_VENV := .venv-serving
 SERVING := $(SERVING_VENV)/.installed
 
-.PHONY: help install workshop test unit lab up down status env data preflight benchmark images lint clean
+.PHONY: help install workshop test test-workbench unit lab up down status env data preflight benchmark images lint clean
 
 help:
 	@echo "make workshop   run every notebook in order on the local platform, then print a summary"
 	@echo "make test       lint, then the whole test suite (unit, integration, notebooks)"
 	@echo "make unit       the fast unit tests only"
+	@echo "make test-workbench  the workbench install and the notebooks in simulated OpenShift AI images"
 	@echo "make lint       ruff check and ruff format --check (notebooks included)"
 	@echo "make lab        JupyterLab with the local platform's settings already set"
 	@echo "make up | status | down   start, show (with its ports), stop the local platform"
@@ -48,8 +49,12 @@ workshop: $(RUNTIME) $(SERVING)
 test: lint $(SERVING)
 	$(BIN)/python -m pytest
 
+# Slow (builds the images' environments once, then caches them): CI runs it after `make test`.
+test-workbench: $(DEV) $(SERVING)
+	$(BIN)/python tests/workbench/simulate.py
+
 unit: $(DEV)
-	$(BIN)/python -m pytest tests/unit
+	$(BIN)/python -m pytest tests/unit tests/workbench
 
 lab: $(RUNTIME) $(SERVING)
 	$(BIN)/jukebox up

@@ -7,15 +7,14 @@ and the laptop's requirements.txt pins everything both need.
 from __future__ import annotations
 
 import json
-import re
 import subprocess
 import sys
 import tomllib
 from importlib.metadata import packages_distributions
 
-from jukebox_workshop.settings import NOTEBOOK_DIR, REPO_ROOT
+import simulate
 
-PROJECT = tomllib.loads((REPO_ROOT / "pyproject.toml").read_text())["project"]
+from jukebox_workshop.settings import REPO_ROOT
 
 # Makes every module of the given top-level packages unimportable, then imports the modules.
 WITHOUT = """
@@ -31,26 +30,15 @@ for module in modules:
 """
 
 
-def name_of(requirement: str) -> str:
-    return re.split(r"[<>=!~\[ ;]", requirement)[0].lower().replace("_", "-")
-
-
-def notebook_modules() -> list[str]:
-    found = {"jukebox_workshop.cli", "jukebox_workshop.preflight"}
-    for notebook in NOTEBOOK_DIR.glob("*.ipynb"):
-        found |= set(re.findall(r"from (jukebox_workshop[\w.]*) import", notebook.read_text()))
-    return sorted(found)
-
-
 def test_notebook_modules_import_without_the_platform_extra():
-    extra = {name_of(item) for item in PROJECT["optional-dependencies"]["platform"]}
+    extra = set(simulate.platform_extra())
     blocked = sorted(
         module
         for module, distributions in packages_distributions().items()
-        if any(name_of(distribution) in extra for distribution in distributions)
+        if extra & set(simulate.requirement_names(distributions))
     )
     assert {"psutil", "fastapi", "sqlalchemy", "nbclient"} <= set(blocked)
-    modules = notebook_modules()
+    modules = simulate.notebook_modules()
     assert "jukebox_workshop.dataset" in modules and "jukebox_workshop.errors" in modules
     result = subprocess.run(
         [sys.executable, "-c", WITHOUT, json.dumps([blocked, modules])],
@@ -71,11 +59,8 @@ def test_the_cli_says_what_to_install_without_the_extra():
 
 
 def test_requirements_txt_pins_the_package_and_its_extra():
-    pinned = {
-        name_of(line)
-        for line in (REPO_ROOT / "requirements.txt").read_text().splitlines()
-        if "==" in line and not line.startswith("#")
-    }
-    wanted = {name_of(item) for item in PROJECT["dependencies"]}
-    wanted |= {name_of(item) for item in PROJECT["optional-dependencies"]["platform"]}
-    assert wanted - pinned == set()
+    project = tomllib.loads((REPO_ROOT / "pyproject.toml").read_text())["project"]
+    lines = (REPO_ROOT / "requirements.txt").read_text().splitlines()
+    pinned = set(simulate.requirement_names([line for line in lines if "==" in line]))
+    wanted = set(simulate.requirement_names(project["dependencies"]))
+    assert wanted | set(simulate.platform_extra()) <= pinned

@@ -32,14 +32,14 @@ PEAK_MEMORY_CELL = (
 )
 
 
-def measure(path: Path) -> tuple[float, float]:
-    """Run one notebook; return (seconds, peak resident memory in MiB)."""
+def measure(path: Path, kernel_name: str = "python3") -> tuple[float, float]:
+    """Run one notebook in a fresh kernel; return (seconds, peak resident memory in MiB)."""
     notebook = nbformat.read(path, as_version=4)
     notebook.cells.append(nbformat.v4.new_code_cell(PEAK_MEMORY_CELL))
     client = NotebookClient(
         notebook,
         timeout=3600,
-        kernel_name="python3",
+        kernel_name=kernel_name,
         resources={"metadata": {"path": str(path.parent)}},
     )
     started = time.perf_counter()

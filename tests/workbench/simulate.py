@@ -374,11 +374,13 @@ def report(outcome: Outcome) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("images", nargs="*", choices=IMAGES, default=IMAGES)
+    parser.add_argument("images", nargs="*", metavar="image", help=f"{', '.join(IMAGES)} (all)")
     parser.add_argument("--no-notebooks", action="store_true", help="only the install checks")
     args = parser.parse_args(argv)
+    if set(args.images) - set(IMAGES):
+        parser.error(f"unknown image: {', '.join(sorted(set(args.images) - set(IMAGES)))}")
     outcomes = []
-    for image in args.images:
+    for image in args.images or IMAGES:
         print(f"== {image}", flush=True)
         outcomes.append(simulate(image, notebooks=not args.no_notebooks))
         report(outcomes[-1])

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 import simulate
 
 BEFORE = {"tensorflow": "2.18.1", "pydantic": "1.10.22", "tf2onnx": "1.16.1", "kfp": "2.12.2"}
@@ -58,3 +59,13 @@ def test_each_image_has_its_package_list():
     for image in simulate.IMAGES:
         if image != "light":
             assert "tensorflow==" in simulate.image_list(image).read_text()
+
+
+def test_the_command_line_takes_no_image_or_known_ones(monkeypatch):
+    ran = []
+    monkeypatch.setattr(
+        simulate, "simulate", lambda image, notebooks: ran.append(image) or simulate.Outcome(image)
+    )
+    assert simulate.main(["--no-notebooks"]) == 0 and ran == list(simulate.IMAGES)
+    with pytest.raises(SystemExit):
+        simulate.main(["tensorflow-1999"])

@@ -9,7 +9,7 @@ DEV := $(VENV)/.dev-installed
 SERVING_VENV := .venv-serving
 SERVING := $(SERVING_VENV)/.installed
 
-.PHONY: help install workshop test test-workbench unit lab up down status env data preflight benchmark images lint clean
+.PHONY: help install workshop test test-workbench unit lab up down status env data preflight benchmark images lint clean pipeline manifests
 
 help:
 	@echo "make workshop   run every notebook in order on the local platform, then print a summary"
@@ -18,6 +18,8 @@ help:
 	@echo "make test-workbench  the workbench install and the notebooks in simulated OpenShift AI images"
 	@echo "make lint       ruff check and ruff format --check (notebooks included)"
 	@echo "make lab        JupyterLab with the local platform's settings already set"
+	@echo "make pipeline   notebooks 2-6 as a Kubeflow Pipeline, run by kfp.local on the local platform"
+	@echo "make manifests  regenerate cluster/pipeline.yaml and cluster/katib-experiment.yaml"
 	@echo "make up | status | down   start, show (with its ports), stop the local platform"
 	@echo "make -s env     print the export lines the notebooks read, and the ports in use"
 	@echo "make data       regenerate the shipped dataset in jukebox/data/"
@@ -25,11 +27,12 @@ help:
 	@echo "make benchmark  measure notebooks, platform start, registry and serving latency, a class at once"
 	@echo "make images     regenerate the diagrams, plots and screenshots in images/"
 
-$(RUNTIME): requirements.txt pyproject.toml
+$(RUNTIME): requirements.txt requirements-nodeps.txt pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || \
 	  { echo "Python 3.11 or newer is needed (found $$($(PYTHON) --version)). Set PYTHON=/path/to/python3.11."; exit 1; }
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements.txt -e ".[platform]"
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps -r requirements-nodeps.txt
 	@touch $@
 
 $(SERVING): requirements-serving.txt | $(RUNTIME)
@@ -45,6 +48,12 @@ install: $(RUNTIME) $(SERVING)
 
 workshop: $(RUNTIME) $(SERVING)
 	$(BIN)/jukebox workshop
+
+pipeline: $(RUNTIME)
+	$(BIN)/jukebox pipeline
+
+manifests: $(RUNTIME)
+	$(BIN)/jukebox manifests
 
 test: lint $(SERVING)
 	$(BIN)/python -m pytest

@@ -4,7 +4,9 @@ Notebook figures are recorded in benchmarks/results/notebooks.json and, for the 
 workbench images, in benchmarks/results/workbench.json (the guide quotes both); platform
 start figures in benchmarks/results/platform.json, model server latency in
 benchmarks/results/serving.json (serving.py needs a trained model: run `make workshop` first),
-a class at once in benchmarks/results/class_load.json.
+a class at once in benchmarks/results/class_load.json;
+the notebooks against the pipeline in benchmarks/results/pipeline.json (docs/scaling-out.md quotes
+them).
 """
 
 import subprocess
@@ -21,6 +23,7 @@ RUNS = [
     ["class_load.py", "--json", str(HERE / "results" / "class_load.json")],
     ["dataset_difficulty.py", "--check"],
     ["workbench.py"],
+    ["pipeline.py", "--repeat", "3"],
 ]
 
 

@@ -12,14 +12,16 @@ from jukebox_workshop import platform
 
 @pytest.fixture(scope="module")
 def running_platform(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]]:
-    """One platform shared by a module's tests (each start costs seconds): its environment()."""
+    """The whole platform, as `make up` starts it, shared by a module's tests (a start costs
+    seconds): its environment()."""
     settings = platform_settings(tmp_path_factory.mktemp("platform") / "state")
     with pytest.MonkeyPatch.context() as patch:
         for name, value in settings.items():
             patch.setenv(name, value)
         for name in UNSET:
             patch.delenv(name, raising=False)
-        assert platform.start() == ["s3", "registry"]
+        default = [name for name, service in platform.SERVICES.items() if not service.optional]
+        assert platform.start() == default
         try:
             yield platform.environment()
         finally:

@@ -22,6 +22,9 @@ from jukebox_workshop import platform
 from jukebox_workshop.platform import SERVICES
 
 JUKEBOX = Path(sys.executable).parent / "jukebox"
+# What the tests of the platform's own behaviour start: the MLflow server takes the longest by
+# far to start, and tests/platform/test_mlflow_server.py tests it.
+BASICS = ("s3", "registry")
 _taken: set[int] = set()
 # Variables that change how the platform starts; tests unset them unless they test them.
 UNSET = ("JUKEBOX_WEED_BINARY", "JUKEBOX_REGISTRY_AUTH")
@@ -110,8 +113,8 @@ def exported(output: str) -> dict[str, str]:
 
 
 def up(*options: str) -> dict[str, str]:
-    """`jukebox up`, then the variables `jukebox env` exports."""
-    result = jukebox("up", *options)
+    """`jukebox up s3 registry`, then the variables `jukebox env` exports."""
+    result = jukebox("up", *BASICS, *options)
     assert result.returncode == 0, result.stderr
     environment = jukebox("env")
     assert environment.returncode == 0, environment.stderr
@@ -119,7 +122,7 @@ def up(*options: str) -> dict[str, str]:
 
 
 def down() -> list[int]:
-    """`jukebox down`, which must stop both services; the pids they had."""
+    """`jukebox down`, which must stop the two services `up` starts; the pids they had."""
     pids = [service.pid for service in platform.status() if service.pid]
     result = jukebox("down")
     assert result.returncode == 0, result.stderr

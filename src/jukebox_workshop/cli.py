@@ -1,6 +1,6 @@
 """The `jukebox` command: the local platform, the dataset, and the whole workshop in one go.
 
-    jukebox up [--registry-token]     start S3 and the Model Registry on 127.0.0.1
+    jukebox up [--registry-token]     start S3, the Model Registry and MLflow on 127.0.0.1
     jukebox up model-server           start the (optional) model server too
     jukebox status                    what runs where, with pid, ports and memory
     eval "$(jukebox env)"             set the variables the notebooks read
@@ -9,6 +9,8 @@
     jukebox deploy [VERSION]          serve a registered model version on the local model server
     jukebox data generate|convert|validate
     jukebox workshop                  run every notebook on the local platform
+    jukebox pipeline [--epochs N]     notebooks 2-6 as a Kubeflow Pipeline, run by kfp.local
+    jukebox manifests [--check]       write (or check) cluster/pipeline.yaml and the Katib Experiment
 
 Expected failures (a busy port, a missing setting, bad data) print their message on stderr
 and exit with status 1, without a traceback. The local platform's commands need the package's
@@ -19,9 +21,11 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import shlex
 import sys
 from collections.abc import Callable
+from pathlib import Path
 from types import ModuleType
 from typing import TYPE_CHECKING
 
@@ -172,6 +176,42 @@ def _workshop(args: argparse.Namespace) -> int:
     return _platform("workshop").main()
 
 
+def _pipeline(args: argparse.Namespace) -> int:
+    platform = _platform()
+    pipeline = _platform("pipeline")
+    started = platform.start(["s3", "registry"])
+    if started:
+        print("Started the local platform (stop it with `make down`).")
+    os.environ.update(platform.environment())
+    root = pipeline.LOCAL_ROOT
+    registered = pipeline.run_locally(args.data, args.epochs, args.model_name, root).metadata
+    run = registered["pipeline"]
+    print(
+        f"\nPipeline {run['name']}, run {run['run_name']} (id {run['run_id']}): registered version "
+        f"{registered['version']} of '{registered['model_name']}' (model version id "
+        f"{registered['model_version_id']}) at {registered['registry_url']}.\n"
+        f"Its artifacts and executed notebooks: {root / run['run_name']}/"
+    )
+    return 0
+
+
+def _manifests(args: argparse.Namespace) -> int:
+    manifests = _platform("manifests")
+
+    if args.check:
+        stale = manifests.stale()
+        for name in stale:
+            print(
+                f"{manifests.CLUSTER_DIR / name} is not what the code generates.", file=sys.stderr
+            )
+        if stale:
+            print("Regenerate with `make manifests` and commit the result.", file=sys.stderr)
+        return 1 if stale else 0
+    for path in manifests.write(args.out, args.image):
+        print(f"Wrote {path}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="jukebox", description="The Jukebox workshop: local platform, dataset and notebooks."
@@ -179,7 +219,7 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(
         dest="command",
         required=True,
-        metavar="{up,down,status,env,clean,deploy,data,workshop,preflight}",
+        metavar="{up,down,status,env,clean,deploy,data,workshop,pipeline,manifests,preflight}",
     )
 
     def command(
@@ -193,7 +233,9 @@ def build_parser() -> argparse.ArgumentParser:
         platform = _platform()
     except PlatformNotInstalledError:
         platform = None
-    up = command("up", _up, "start the local S3 server and Model Registry on 127.0.0.1")
+    up = command(
+        "up", _up, "start the local S3 server, Model Registry and MLflow server on 127.0.0.1"
+    )
     up.add_argument(
         "services",
         nargs="*",
@@ -212,7 +254,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--timeout",
         type=float,
         default=platform.DEFAULT_TIMEOUT if platform else None,
-        help="seconds to wait for both services to answer"
+        help="seconds to wait for the services to answer"
         + (" (default: %(default).0f)" if platform else ""),
     )
     command("down", _down, "stop the services `jukebox up` started")
@@ -248,6 +290,22 @@ def build_parser() -> argparse.ArgumentParser:
     )
 
     command("workshop", _workshop, "run every notebook in order on the local platform")
+    pipeline = command(
+        "pipeline",
+        _pipeline,
+        "run notebooks 2 to 6 as a Kubeflow Pipeline with kfp.local on the local platform",
+    )
+    pipeline.add_argument("--data", default="", help="a dataset folder or s3://bucket/prefix")
+    pipeline.add_argument("--epochs", type=int, default=200, help="default: %(default)s")
+    pipeline.add_argument("--model-name", default="jukebox", help="default: %(default)s")
+    manifests = command(
+        "manifests", _manifests, "write the pipeline's IR YAML and the Katib Experiment"
+    )
+    manifests.add_argument(
+        "--check", action="store_true", help="only check that the committed files are current"
+    )
+    manifests.add_argument("--image", help="the image steps and trials run in (another cluster)")
+    manifests.add_argument("--out", type=Path, default=None, help="folder (default: cluster/)")
     command(
         "preflight", _preflight, "check settings, S3, the registry and memory before the workshop"
     )

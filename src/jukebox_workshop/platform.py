@@ -26,7 +26,7 @@ from typing import Any
 
 import psutil
 
-from . import model_server, ports, processes, registry_server, s3_server
+from . import mlflow_server, model_server, ports, processes, registry_server, s3_server
 from .processes import log_file
 from .services import (
     Context,
@@ -45,9 +45,16 @@ from .settings import explicit_port, registry_auth_requested, state_dir
 # Started in this order; optional services only when named.
 SERVICES: dict[str, Service] = {
     service.name: service
-    for service in (s3_server.SERVICE, registry_server.SERVICE, model_server.SERVICE)
+    for service in (
+        s3_server.SERVICE,
+        registry_server.SERVICE,
+        mlflow_server.SERVICE,
+        model_server.SERVICE,
+    )
 }
-DEFAULT_TIMEOUT = 60.0
+# The MLflow server alone imports for 15 s on an idle 2-CPU machine, and for a minute on a
+# busy one.
+DEFAULT_TIMEOUT = 120.0
 # Another program can take a port between its choice and the service's bind (two platforms
 # starting at once): the start then chooses again, this many times in all.
 START_ATTEMPTS = 3
@@ -438,7 +445,9 @@ def status() -> list[ServiceStatus]:
         rss = None
         if entry:
             with suppress(psutil.Error):
-                rss = entry[1].memory_info().rss
+                # With its children: `mlflow server` runs the web server as one.
+                family = [entry[1], *entry[1].children(recursive=True)]
+                rss = sum(process.memory_info().rss for process in family)
         statuses.append(
             ServiceStatus(
                 name=name,

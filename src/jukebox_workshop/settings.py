@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import os
 import re
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from pathlib import Path
 from urllib.parse import unquote
 
@@ -39,6 +41,8 @@ MODEL_NAME_VARIABLE = "JUKEBOX_MODEL_NAME"
 DEFAULT_MODEL_NAME = "jukebox"
 # Valid as a registered model's name, an S3 prefix and a Kubernetes resource name.
 _MODEL_NAME = re.compile(r"[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?")
+# Set in OpenShift AI when the cluster runs MLflow; notebook 7 keeps a local store without it.
+TRACKING_URI_VARIABLE = "MLFLOW_TRACKING_URI"
 
 BUCKETS = ("models", "pipeline", "data")
 DEFAULT_BUCKET = "models"
@@ -141,3 +145,18 @@ def require(names: tuple[str, ...] | list[str]) -> dict[str, str]:
             '`eval "$(make -s env)"` before starting it.'
         )
     return {name: os.environ[name] for name in names}
+
+
+@contextmanager
+def temporary_environment(values: Mapping[str, str]) -> Iterator[None]:
+    """Set these variables while the block runs (processes it starts inherit them), then restore."""
+    saved = {name: os.environ.get(name) for name in values}
+    os.environ.update(values)
+    try:
+        yield
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value

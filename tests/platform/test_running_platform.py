@@ -1,4 +1,4 @@
-"""A started platform: both services answer, S3 wants the generated keys; `env` and `status`."""
+"""A started platform: every service answers, S3 wants the generated keys; `env` and `status`."""
 
 from __future__ import annotations
 
@@ -23,10 +23,11 @@ from jukebox_workshop.settings import BUCKETS, S3_VARIABLES, state_dir
 pytestmark = [pytest.mark.platform, pytest.mark.slow]
 
 
-def test_both_services_answer(running_platform: dict[str, str]) -> None:
+def test_every_service_answers(running_platform: dict[str, str]) -> None:
     assert platform.is_running()
     assert httpx.get(f"{running_platform['MODEL_REGISTRY_URL']}/healthz").status_code == 200
     assert s3_client(running_platform).list_buckets()["ResponseMetadata"]["HTTPStatusCode"] == 200
+    assert httpx.get(f"{running_platform['MLFLOW_TRACKING_URI']}/health").text == "OK"
 
 
 def test_buckets_exist(running_platform: dict[str, str]) -> None:
@@ -94,9 +95,11 @@ def running() -> list[platform.ServiceStatus]:
 def test_services_listen_on_loopback_only(running_platform: dict[str, str]) -> None:
     for service in running():
         assert service.pid is not None
+        process = psutil.Process(service.pid)
         addresses = {
             connection.laddr.ip
-            for connection in psutil.Process(service.pid).net_connections(kind="inet")
+            for member in (process, *process.children(recursive=True))
+            for connection in member.net_connections(kind="inet")
             if connection.status == psutil.CONN_LISTEN
         }
         assert addresses == {"127.0.0.1"}, service.title
@@ -108,17 +111,18 @@ def test_env_prints_every_variable_shell_quoted(running_platform: dict[str, str]
     exported = {}
     lines = result.stdout.splitlines()
     comments = [line for line in lines if line.startswith("# ")]
-    assert len(comments) == 2  # the ports in use, one line per service
+    assert len(comments) == 3  # the ports in use, one line per service
     for line in lines[: -len(comments)]:
         words = shlex.split(line)
         assert words[0] == "export" and len(words) == 2, line
         name, value = words[1].split("=", 1)
         exported[name] = value
-    assert set(exported) == {*S3_VARIABLES, "MODEL_REGISTRY_URL"}
+    assert set(exported) == {*S3_VARIABLES, "MODEL_REGISTRY_URL", "MLFLOW_TRACKING_URI"}
     assert exported == running_platform
     ports = platform.current_ports()
     assert exported["AWS_S3_ENDPOINT"] == f"http://127.0.0.1:{ports['s3']}"
     assert exported["MODEL_REGISTRY_URL"] == f"http://127.0.0.1:{ports['registry']}"
+    assert exported["MLFLOW_TRACKING_URI"] == f"http://127.0.0.1:{ports['mlflow']}"
     assert f"S3 filer {ports['filer']}" in comments[0]
     assert exported["AWS_DEFAULT_REGION"] and exported["AWS_S3_BUCKET"] == "models"
     assert result.stderr == ""
@@ -153,7 +157,7 @@ def test_up_again_starts_nothing(running_platform: dict[str, str]) -> None:
     before = {service.name: service.pid for service in platform.status()}
     result = jukebox("up")
     assert result.returncode == 0, result.stderr
-    assert result.stdout.count("already running") == 2
+    assert result.stdout.count("already running") == len(platform.SERVICES)
     assert running_platform["AWS_SECRET_ACCESS_KEY"] not in result.stdout + result.stderr
     assert {service.name: service.pid for service in platform.status()} == before
 

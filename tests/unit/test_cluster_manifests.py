@@ -1,0 +1,231 @@
+"""What a cluster imports is current, and valid: the pipeline's IR YAML and the Katib Experiment.
+
+The Katib SDK (kubeflow-katib) does not install beside our pins: every release since 0.17 needs
+protobuf<5, the 2026 image ships protobuf 6. So the Experiment is checked against Katib's own
+OpenAPI definitions (tests/schemas/, vendored from kubeflow/katib), strictly: a field Katib does
+not know fails the test. The trial's Job is checked with the kubernetes client's models, and the
+rules Katib's admission webhook adds are restated below.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import re
+from pathlib import Path
+
+import jsonschema
+import pytest
+import yaml
+from kubernetes.client import ApiClient
+
+from jukebox_workshop import katib, manifests, pipeline
+from jukebox_workshop.errors import WorkshopError
+from jukebox_workshop.search_space import OBJECTIVE, PARAMETERS
+
+SCHEMAS = Path(__file__).parents[1] / "schemas"
+# Kubernetes types the Katib definitions refer to but do not contain.
+KUBERNETES_TYPES = {
+    "v1.ObjectMeta": {"type": "object"},
+    "v1.ListMeta": {"type": "object"},
+    "v1.Time": {"type": "string"},
+    "v1.Container": {"type": "object"},
+    "v1.HTTPGetAction": {"type": "object"},
+    "v1.unstructured.Unstructured": {"type": "object"},
+}
+
+
+def committed(name: str) -> dict:
+    return yaml.safe_load((manifests.CLUSTER_DIR / name).read_text())
+
+
+def test_the_committed_manifests_are_what_the_code_generates():
+    assert manifests.stale() == [], "run `make manifests` and commit cluster/"
+
+
+def test_compiling_twice_gives_the_same_file():
+    assert pipeline.compiled() == pipeline.compiled()
+
+
+def test_another_image_changes_only_the_images(tmp_path):
+    image = "quay.io/example/jukebox-pipeline:1"
+    written = manifests.write(tmp_path, image)
+    for path in written:
+        text = path.read_text()
+        assert pipeline.IMAGE not in text and image in text
+        default = (manifests.CLUSTER_DIR / path.name).read_text()
+        assert text == default.replace(pipeline.IMAGE, image)
+
+
+# The pipeline
+
+
+def pipeline_spec() -> tuple[dict, dict]:
+    spec, platform = yaml.safe_load_all(
+        (manifests.CLUSTER_DIR / manifests.PIPELINE_FILE).read_text()
+    )
+    return spec, platform["platforms"]["kubernetes"]["deploymentSpec"]["executors"]
+
+
+def test_the_steps_are_the_notebooks_in_order():
+    spec, _ = pipeline_spec()
+    tasks = spec["root"]["dag"]["tasks"]
+    assert list(spec["root"]["inputDefinitions"]["parameters"]) == [
+        "data",
+        "data_connection",
+        "epochs",
+        "model_name",
+        "registry_url",
+    ]
+    order = ["prepare", "train", "evaluate", "upload", "register"]
+    assert set(tasks) == set(order)
+    for before, after in zip(order, order[1:], strict=False):
+        assert before in tasks[after]["dependentTasks"]
+    for name in order:
+        source = spec["deploymentSpec"]["executors"][f"exec-{name}"]["container"]["command"][-1]
+        assert f"pipeline_steps.{name}(" in source, "each step calls the notebook runner"
+        assert spec["deploymentSpec"]["executors"][f"exec-{name}"]["container"]["image"] == (
+            pipeline.IMAGE
+        )
+        assert not tasks[name]["cachingOptions"].get("enableCaching"), "a weekly run retrains"
+
+
+def test_the_upload_takes_only_what_the_evaluation_passed_on():
+    spec, _ = pipeline_spec()
+    (source,) = spec["root"]["dag"]["tasks"]["upload"]["inputs"]["artifacts"].values()
+    assert source["taskOutputArtifact"]["producerTask"] == "evaluate"
+
+
+def test_steps_that_use_s3_read_the_data_connection_named_by_a_parameter():
+    _, executors = pipeline_spec()
+    assert set(executors) == {"exec-prepare", "exec-upload"}
+    for executor in executors.values():
+        (secret,) = executor["secretAsEnv"]
+        assert secret["secretNameParameter"] == {"componentInputParameter": "data_connection"}
+        assert {item["envVar"] for item in secret["keyToEnv"]} == {
+            "AWS_S3_ENDPOINT",
+            "AWS_ACCESS_KEY_ID",
+            "AWS_SECRET_ACCESS_KEY",
+            "AWS_DEFAULT_REGION",
+            "AWS_S3_BUCKET",
+        }
+
+
+def test_the_register_step_records_the_pipeline_and_its_run():
+    spec, _ = pipeline_spec()
+    parameters = spec["root"]["dag"]["tasks"]["register"]["inputs"]["parameters"]
+    assert parameters["pipeline_name"]["runtimeValue"]["constant"] == pipeline.PIPELINE_NAME
+    assert parameters["run_name"]["runtimeValue"]["constant"] == "{{$.pipeline_job_name}}"
+    assert parameters["run_id"]["runtimeValue"]["constant"] == "{{$.pipeline_job_uuid}}"
+
+
+# The Katib Experiment
+
+
+def strict(schema: dict) -> dict:
+    """The definitions with unknown fields refused, as a typo in a manifest would be silently
+    dropped by the cluster (the CRD keeps unknown fields, the controller ignores them)."""
+    schema = copy.deepcopy(schema)
+    for definition in schema.values():
+        if "properties" in definition:
+            definition["additionalProperties"] = False
+    return schema
+
+
+def test_the_experiment_matches_katibs_openapi_definitions():
+    swagger = json.loads((SCHEMAS / "katib-v1beta1-swagger.json").read_text())
+    definitions = strict({**swagger["definitions"], **KUBERNETES_TYPES})
+    schema = {"$ref": "#/definitions/v1beta1.Experiment", "definitions": definitions}
+    jsonschema.Draft4Validator(schema).validate(committed(manifests.EXPERIMENT_FILE))
+
+
+def test_a_misspelt_field_would_be_caught():
+    swagger = json.loads((SCHEMAS / "katib-v1beta1-swagger.json").read_text())
+    definitions = strict({**swagger["definitions"], **KUBERNETES_TYPES})
+    schema = {"$ref": "#/definitions/v1beta1.Experiment", "definitions": definitions}
+    experiment = committed(manifests.EXPERIMENT_FILE)
+    experiment["spec"]["parallelTrialsCount"] = experiment["spec"].pop("parallelTrialCount")
+    with pytest.raises(jsonschema.ValidationError, match="parallelTrialsCount"):
+        jsonschema.Draft4Validator(schema).validate(experiment)
+
+
+def test_the_trial_is_a_valid_kubernetes_job():
+    """Katib converts the trial template to a batch/v1 Job and refuses what does not convert."""
+    job = committed(manifests.EXPERIMENT_FILE)["spec"]["trialTemplate"]["trialSpec"]
+    client = ApiClient()
+    model = client._ApiClient__deserialize(job, "V1Job")  # the models' own (private) reader
+    assert client.sanitize_for_serialization(model) == job, "a field the Job model does not know"
+
+
+def test_the_rules_katibs_admission_webhook_applies():
+    """Restated from kubeflow/katib v0.19.0, pkg/webhook/v1beta1/experiment/validator."""
+    experiment = committed(manifests.EXPERIMENT_FILE)
+    spec = experiment["spec"]
+    name = experiment["metadata"]["name"]
+    assert re.fullmatch(r"[a-z]([-a-z0-9]*[a-z0-9])?", name) and len(name) <= 40
+    assert 0 < spec["parallelTrialCount"] <= spec["maxTrialCount"]
+    assert 0 <= spec["maxFailedTrialCount"] <= spec["maxTrialCount"]
+    assert spec["objective"]["type"] in ("minimize", "maximize")
+    assert spec["algorithm"]["algorithmName"] == "tpe"
+    assert {s["name"] for s in spec["algorithm"]["algorithmSettings"]} <= {
+        "gamma",
+        "prior_weight",
+        "n_EI_candidates",
+        "random_state",
+    }
+    for parameter in spec["parameters"]:
+        space = parameter["feasibleSpace"]
+        assert space.get("distribution", "uniform") in ("uniform", "logUniform")
+        if parameter["parameterType"] in ("int", "double"):
+            assert float(space["min"]) < float(space["max"]) and "list" not in space
+        else:
+            assert parameter["parameterType"] == "categorical" and space["list"]
+    template = spec["trialTemplate"]
+    assert template["successCondition"] and template["failureCondition"]
+    job = template["trialSpec"]
+    containers = job["spec"]["template"]["spec"]["containers"]
+    assert template["primaryContainerName"] in [c["name"] for c in containers]
+    assert "name" not in job.get("metadata", {}) and "namespace" not in job.get("metadata", {})
+    text = json.dumps(job)
+    names = {p["name"] for p in template["trialParameters"]}
+    assert {p["reference"] for p in template["trialParameters"]} == {
+        p["name"] for p in spec["parameters"]
+    }
+    for name in names:
+        assert f"${{trialParameters.{name}}}" in text
+    assert set(re.findall(r"\$\{trialParameters\.(.+?)\}", text)) == names
+    assert spec["metricsCollectorSpec"]["collector"]["kind"] == "StdOut"
+
+
+def test_the_experiment_searches_notebook_7s_space_for_its_objective():
+    spec = committed(manifests.EXPERIMENT_FILE)["spec"]
+    assert spec["objective"] == {"type": OBJECTIVE.goal, "objectiveMetricName": OBJECTIVE.metric}
+    searched = {p["name"]: p for p in spec["parameters"]}
+    assert list(searched) == [p.name for p in PARAMETERS]
+    for parameter in PARAMETERS:
+        space = searched[parameter.name]["feasibleSpace"]
+        if parameter.kind == "categorical":
+            assert space["list"] == [str(choice) for choice in parameter.choices]
+        else:
+            assert (float(space["min"]), float(space["max"])) == (parameter.low, parameter.high)
+            assert (space.get("distribution") == "logUniform") == parameter.log
+
+
+@pytest.mark.parametrize(
+    ("parameter", "text", "value"),
+    [("hidden_units", "37", 37), ("dropout", "0.25", 0.25), ("batch_size", "256", 256)],
+)
+def test_a_trial_reads_katibs_values_as_notebook_3_takes_them(parameter, text, value):
+    (found,) = [p for p in PARAMETERS if p.name == parameter]
+    assert katib._value(found, text) == value
+    assert type(katib._value(found, text)) is type(value)
+
+
+@pytest.mark.parametrize(
+    ("parameter", "text"),
+    [("hidden_units", "1000"), ("hidden_layers", "1.5"), ("batch_size", "64")],
+)
+def test_a_value_outside_the_space_is_refused(parameter, text):
+    (found,) = [p for p in PARAMETERS if p.name == parameter]
+    with pytest.raises(WorkshopError, match="outside the search space"):
+        katib._value(found, text)

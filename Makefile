@@ -9,12 +9,13 @@ DEV := $(VENV)/.dev-installed
 SERVING_VENV := .venv-serving
 SERVING := $(SERVING_VENV)/.installed
 
-.PHONY: help install workshop test unit lab up down status env data preflight benchmark images lint clean pipeline manifests
+.PHONY: help install workshop test test-workbench unit lab up down status env data preflight benchmark images lint clean pipeline manifests
 
 help:
 	@echo "make workshop   run every notebook in order on the local platform, then print a summary"
 	@echo "make test       lint, then the whole test suite (unit, integration, notebooks)"
 	@echo "make unit       the fast unit tests only"
+	@echo "make test-workbench  the workbench install and the notebooks in simulated OpenShift AI images"
 	@echo "make lint       ruff check and ruff format --check (notebooks included)"
 	@echo "make lab        JupyterLab with the local platform's settings already set"
 	@echo "make pipeline   notebooks 2-6 as a Kubeflow Pipeline, run by kfp.local on the local platform"
@@ -30,9 +31,8 @@ $(RUNTIME): requirements.txt requirements-nodeps.txt pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || \
 	  { echo "Python 3.11 or newer is needed (found $$($(PYTHON) --version)). Set PYTHON=/path/to/python3.11."; exit 1; }
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements.txt
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements.txt -e ".[platform]"
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps -r requirements-nodeps.txt
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps -e .
 	@touch $@
 
 $(SERVING): requirements-serving.txt | $(RUNTIME)
@@ -58,8 +58,12 @@ manifests: $(RUNTIME)
 test: lint $(SERVING)
 	$(BIN)/python -m pytest
 
+# Slow (builds the images' environments once, then caches them): CI runs it after `make test`.
+test-workbench: $(DEV) $(SERVING)
+	$(BIN)/python tests/workbench/simulate.py
+
 unit: $(DEV)
-	$(BIN)/python -m pytest tests/unit
+	$(BIN)/python -m pytest tests/unit tests/workbench
 
 lab: $(RUNTIME) $(SERVING)
 	$(BIN)/jukebox up

@@ -21,7 +21,11 @@ _notebooks_prepared = False
 
 
 def pytest_configure(config):
+    """The tests' own platform state. A kernel named with `--nbval-kernel-name`
+    (make test-workbench) replaces the default `--nbval-current-env` of pyproject.toml."""
     os.environ["JUKEBOX_STATE_DIR"] = str(TEST_STATE_DIR)
+    if getattr(config.option, "nbval_kernel_name", None):
+        config.option.nbval_current_env = False
 
 
 def pytest_collectstart(collector):

@@ -34,15 +34,17 @@ PEAK_MEMORY_CELL = (
 )
 
 
-def measure(path: Path, workdir: Path | None = None) -> tuple[float, float]:
-    """Run one notebook in `workdir` (its own folder by default); return (seconds, peak
-    resident memory in MiB)."""
+def measure(
+    path: Path, workdir: Path | None = None, kernel_name: str = "python3"
+) -> tuple[float, float]:
+    """Run one notebook in a fresh kernel, in `workdir` (its own folder by default); return
+    (seconds, peak resident memory in MiB)."""
     notebook = nbformat.read(path, as_version=4)
     notebook.cells.append(nbformat.v4.new_code_cell(PEAK_MEMORY_CELL))
     client = NotebookClient(
         notebook,
         timeout=3600,
-        kernel_name="python3",
+        kernel_name=kernel_name,
         resources={"metadata": {"path": str(workdir or path.parent)}},
     )
     started = time.perf_counter()

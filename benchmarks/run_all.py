@@ -1,7 +1,8 @@
 """`make benchmark`: every benchmark in turn, each printing its own figures.
 
-Notebook figures are recorded in benchmarks/results/notebooks.json (the guide quotes them);
-platform start figures in benchmarks/results/platform.json, model server latency in
+Notebook figures are recorded in benchmarks/results/notebooks.json and, for the simulated
+workbench images, in benchmarks/results/workbench.json (the guide quotes both); platform
+start figures in benchmarks/results/platform.json, model server latency in
 benchmarks/results/serving.json (serving.py needs a trained model: run `make workshop` first),
 a class at once in benchmarks/results/class_load.json;
 the notebooks against the pipeline in benchmarks/results/pipeline.json (docs/scaling-out.md quotes
@@ -23,6 +24,7 @@ RUNS = [
     ["serving.py", "--json", str(HERE / "results" / "serving.json")],
     ["class_load.py", "--json", str(HERE / "results" / "class_load.json")],
     ["dataset_difficulty.py", "--check"],
+    ["workbench.py"],
     ["pipeline.py", "--repeat", "3"],
 ]
 

@@ -13,26 +13,55 @@
     jukebox manifests [--check]       write (or check) cluster/pipeline.yaml and the Katib Experiment
 
 Expected failures (a busy port, a missing setting, bad data) print their message on stderr
-and exit with status 1, without a traceback.
+and exit with status 1, without a traceback. The local platform's commands need the package's
+`platform` extra; `jukebox preflight` and `jukebox data` do not (a workbench has no extra).
 """
 
 from __future__ import annotations
 
 import argparse
+import importlib
 import os
 import shlex
 import sys
 from collections.abc import Callable
 from pathlib import Path
+from types import ModuleType
+from typing import TYPE_CHECKING
 
-from . import platform
+from .services import PlatformError
 from .settings import MissingSettingsError, model_name, state_dir
 
+if TYPE_CHECKING:
+    from .platform import ServiceStatus
+
 MIB = 1024 * 1024
-TITLE = max(len(service.title) for service in platform.SERVICES.values())  # column width
 
 
-def _ports_line(service: platform.ServiceStatus) -> str:
+class PlatformNotInstalledError(PlatformError):
+    """The local platform's packages (the `platform` extra) are not installed."""
+
+
+def _platform(module: str = "platform") -> ModuleType:
+    """The local platform (or what starts it), from the `platform` extra."""
+    try:
+        return importlib.import_module(f"jukebox_workshop.{module}")
+    except ModuleNotFoundError as error:
+        if (error.name or "").startswith("jukebox_workshop"):
+            raise
+        raise PlatformNotInstalledError(
+            f"the local platform needs the package {error.name}, from this package's "
+            "platform extra. On a laptop run `make install` (or `pip install -r "
+            "requirements.txt -e '.[platform]'`). In an OpenShift AI workbench the notebooks "
+            "use the cluster's S3 and Model Registry instead: no local platform is needed."
+        ) from error
+
+
+def _title_width(platform: ModuleType) -> int:
+    return max(len(service.title) for service in platform.SERVICES.values())
+
+
+def _ports_line(service: ServiceStatus) -> str:
     twins = sorted({(label, offset) for p in service.ports for label, offset in p.port.twins})
     if len(service.ports) == 1:
         number = service.ports[0].number
@@ -43,6 +72,8 @@ def _ports_line(service: platform.ServiceStatus) -> str:
 
 
 def _up(args: argparse.Namespace) -> int:
+    platform = _platform()
+    width = _title_width(platform)
     started = platform.start(
         args.services or None,
         timeout=args.timeout,
@@ -52,8 +83,8 @@ def _up(args: argparse.Namespace) -> int:
         if not service.running:
             continue
         how = "started" if service.name in started else "already running"
-        print(f"{service.title:<{TITLE}} {service.url:<24} {how} (pid {service.pid})")
-        print(f"{'':<{TITLE}} {_ports_line(service)}")
+        print(f"{service.title:<{width}} {service.url:<24} {how} (pid {service.pid})")
+        print(f"{'':<{width}} {_ports_line(service)}")
     if platform.token_file().is_file():
         print("The Model Registry requires a bearer token (MODEL_REGISTRY_TOKEN in `jukebox env`).")
     print(f"State, credentials and logs: {state_dir()}")
@@ -62,6 +93,7 @@ def _up(args: argparse.Namespace) -> int:
 
 
 def _down(args: argparse.Namespace) -> int:
+    platform = _platform()
     stopped = platform.stop()
     if stopped:
         titles = [platform.SERVICES[name].title for name in stopped]
@@ -72,6 +104,8 @@ def _down(args: argparse.Namespace) -> int:
 
 
 def _status(args: argparse.Namespace) -> int:
+    platform = _platform()
+    width = _title_width(platform)
     print(f"Local platform (state in {state_dir()})")
     for service in platform.status():
         if service.running:
@@ -81,16 +115,17 @@ def _status(args: argparse.Namespace) -> int:
             state, pid = "stopped", ""
         memory = f"{service.rss_bytes / MIB:.0f} MiB" if service.rss_bytes else ""
         print(
-            f"  {service.title:<{TITLE}} {state:<8} {pid:<10} {service.url:<24} {memory}".rstrip()
+            f"  {service.title:<{width}} {state:<8} {pid:<10} {service.url:<24} {memory}".rstrip()
         )
-        print(f"  {'':<{TITLE}} {_ports_line(service)}")
+        print(f"  {'':<{width}} {_ports_line(service)}")
         if service.optional and not service.running:
-            print(f"  {'':<{TITLE}} optional: `jukebox up {service.name}` starts it")
+            print(f"  {'':<{width}} optional: `jukebox up {service.name}` starts it")
     print(f"Logs: {state_dir() / 'logs'}")
     return 0
 
 
 def _env(args: argparse.Namespace) -> int:
+    platform = _platform()
     variables = platform.environment()
     for name, value in variables.items():
         print(f"export {name}={shlex.quote(value)}")
@@ -103,6 +138,7 @@ def _env(args: argparse.Namespace) -> int:
 
 
 def _clean(args: argparse.Namespace) -> int:
+    platform = _platform()
     if not args.yes:
         found = platform.leftovers(args.services or None)
         if not found:
@@ -119,9 +155,7 @@ def _clean(args: argparse.Namespace) -> int:
 
 
 def _deploy(args: argparse.Namespace) -> int:
-    from .deploy import deploy
-
-    deployment = deploy(args.model or model_name(), args.version)
+    deployment = _platform("deploy").deploy(args.model or model_name(), args.version)
     print(f"Metadata: GET {deployment.model_url}; answers: POST {deployment.model_url}/infer")
     return 0
 
@@ -139,14 +173,12 @@ def _preflight(args: argparse.Namespace) -> int:
 
 
 def _workshop(args: argparse.Namespace) -> int:
-    from .workshop import main as run_workshop
-
-    return run_workshop()
+    return _platform("workshop").main()
 
 
 def _pipeline(args: argparse.Namespace) -> int:
-    from . import pipeline
-
+    platform = _platform()
+    pipeline = _platform("pipeline")
     started = platform.start(["s3", "registry"])
     if started:
         print("Started the local platform (stop it with `make down`).")
@@ -164,7 +196,7 @@ def _pipeline(args: argparse.Namespace) -> int:
 
 
 def _manifests(args: argparse.Namespace) -> int:
-    from . import manifests
+    manifests = _platform("manifests")
 
     if args.check:
         stale = manifests.stale()
@@ -197,6 +229,10 @@ def build_parser() -> argparse.ArgumentParser:
         sub.set_defaults(handler=handler)
         return sub
 
+    try:  # for the help of `jukebox up`; the other commands work without the platform
+        platform = _platform()
+    except PlatformNotInstalledError:
+        platform = None
     up = command(
         "up", _up, "start the local S3 server, Model Registry and MLflow server on 127.0.0.1"
     )
@@ -205,7 +241,9 @@ def build_parser() -> argparse.ArgumentParser:
         nargs="*",
         metavar="SERVICE",
         help=f"start only these, and those they need ({', '.join(platform.SERVICES)}); "
-        "by default all but the optional ones",
+        "by default all but the optional ones"
+        if platform
+        else "not installed here (the platform extra)",
     )
     up.add_argument(
         "--registry-token",
@@ -215,8 +253,9 @@ def build_parser() -> argparse.ArgumentParser:
     up.add_argument(
         "--timeout",
         type=float,
-        default=platform.DEFAULT_TIMEOUT,
-        help="seconds to wait for the services to answer (default: %(default).0f)",
+        default=platform.DEFAULT_TIMEOUT if platform else None,
+        help="seconds to wait for the services to answer"
+        + (" (default: %(default).0f)" if platform else ""),
     )
     command("down", _down, "stop the services `jukebox up` started")
     command("status", _status, "show each service: running or not, pid, URL, ports, memory")
@@ -276,7 +315,7 @@ def build_parser() -> argparse.ArgumentParser:
 def _expected_errors() -> tuple[type[BaseException], ...]:
     """Errors whose message tells the user what to do. The optional ones are only known once
     their module was imported, which is also the only way they can have been raised."""
-    errors: list[type[BaseException]] = [MissingSettingsError, platform.PlatformError]
+    errors: list[type[BaseException]] = [MissingSettingsError, PlatformError]
     for module, name in (
         ("jukebox_workshop.dataset.errors", "DatasetError"),
         ("jukebox_workshop.errors", "WorkshopError"),

@@ -34,7 +34,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-from . import model_server, platform, processes
+from . import model_server
 from .errors import WorkshopError, explain_registry_errors, explain_s3_errors
 from .settings import (
     MODEL_SERVER_URL_VARIABLE,
@@ -260,6 +260,8 @@ def _load(url: str, model_name: str, settings_file: Path, settings: dict[str, An
     else:
         settings_file.write_text(previous, encoding="utf-8")
     reason = body.get("error") if isinstance(body, dict) else body
+    from . import processes
+
     raise DeployError(
         f"The model server could not load version {settings['versions'][0]} of '{model_name}' "
         f"({status}: {reason or 'no reason given'}). Its log: "
@@ -304,6 +306,8 @@ def deploy(
     report: Callable[[str], None] | None = print,
 ) -> Deployment:
     """Deploy a registered version (by default `version_to_deploy`) to the local model server."""
+    from . import platform, processes  # the platform extra, which notebook 8 needs only here
+
     say = report or (lambda message: None)
     started = platform.start([model_server.SERVICE.name])
     if started:

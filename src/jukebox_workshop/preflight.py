@@ -21,6 +21,8 @@ from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from packaging.requirements import Requirement
+
 from jukebox_workshop.errors import WorkshopError, client_api_prefix
 from jukebox_workshop.settings import (
     MODEL_NAME_VARIABLE,
@@ -40,6 +42,9 @@ from jukebox_workshop.settings import (
 GIB = 1024**3
 MEMORY_WARNING = 3 * GIB
 DATASET_FILES = ("song_properties.parquet", "song_rankings.parquet")
+WORKBENCH_REQUIREMENTS = REPO_ROOT / "requirements-workbench.txt"
+TESTED_PYTHONS = ((3, 11), (3, 12))  # the TensorFlow workbench images 2025.1 and 2026
+STACK = ("tensorflow", "keras", "pandas", "numpy", "protobuf")  # shown, from the image
 
 
 @dataclass(frozen=True)
@@ -58,43 +63,52 @@ def check_python() -> Check:
         return Check(
             "python",
             "FAIL",
-            f"Python {found}; the workshop needs 3.11 (pick a newer "
+            f"Python {found}; the workshop needs 3.11 or 3.12 (pick the TensorFlow "
             "workbench image, or set PYTHON=/path/to/python3.11 for make).",
         )
-    if sys.version_info[:2] != (3, 11):
-        return Check("python", "warn", f"Python {found}; requirements.txt is pinned for 3.11.")
+    if sys.version_info[:2] not in TESTED_PYTHONS:
+        return Check(
+            "python", "warn", f"Python {found}; the workshop is tested on Python 3.11 and 3.12."
+        )
     return Check("python", "ok", f"Python {found}")
 
 
-def check_packages(requirements: Path = REPO_ROOT / "requirements.txt") -> Check:
+def _requirements(path: Path) -> list[Requirement]:
+    """The package requirements of a requirements file (not its options, nor `-e .`)."""
+    lines = (re.sub(r"(^|\s)#.*$", "", line).strip() for line in path.read_text().splitlines())
+    return [Requirement(line) for line in lines if line and not line.startswith("-")]
+
+
+def check_packages(requirements: Path = WORKBENCH_REQUIREMENTS) -> Check:
+    """What the notebooks add to the image, in the accepted ranges (the laptop's pins are too)."""
     if not requirements.exists():
         return Check("packages", "warn", f"{requirements} not found: versions not compared.")
-    wrong = []
-    for line in requirements.read_text().splitlines():
-        match = re.match(r"^([A-Za-z0-9_.-]+)(?:\[[^\]]*\])?==(\S+)", line.strip())
-        if not match:
-            continue
-        name, pinned = match.groups()
+    found, wrong = [], []
+    for requirement in _requirements(requirements):
         try:
-            installed = version(name)
+            installed = version(requirement.name)
         except PackageNotFoundError:
-            installed = "missing"
-        if installed != pinned:
-            wrong.append(f"{name} {installed} (pinned {pinned})")
+            wrong.append(f"{requirement.name} missing")
+            continue
+        if requirement.specifier.contains(installed, prereleases=True):
+            found.append(f"{requirement.name} {installed}")
+        else:
+            wrong.append(f"{requirement.name} {installed} (needs {requirement.specifier})")
     if wrong:
         shown = ", ".join(wrong[:4]) + (f" and {len(wrong) - 4} more" if len(wrong) > 4 else "")
         return Check(
             "packages",
             "FAIL",
-            f"{shown}. Run `pip install -r requirements.txt && "
-            "pip install --no-deps -e .` in the repository folder.",
+            f"{shown}. Run `pip install -r requirements-workbench.txt` in the repository "
+            "folder, then restart the kernel (on a laptop: `make install`).",
         )
-    return Check(
-        "packages",
-        "ok",
-        f"everything in requirements.txt at the pinned version "
-        f"(model-registry {version('model-registry')})",
-    )
+    stack = []
+    for name in STACK:
+        try:
+            stack.append(f"{name} {version(name)}")
+        except PackageNotFoundError:
+            stack.append(f"no {name}")
+    return Check("packages", "ok", f"{', '.join(found)}; {', '.join(stack)}")
 
 
 def check_dataset() -> Check:

@@ -3,7 +3,10 @@
 Timing convention: a figure written "about 40 s", "about 3 min" or "about 900 MiB" belongs to
 the notebook named on the same line, else to the notebook named in the closest heading above;
 on a line that says "in total" it is the sum over the notebooks. It must be within half of
-the median recorded in benchmarks/results/notebooks.json.
+the median recorded in benchmarks/results/notebooks.json. A line that names a simulated
+workbench image ("TensorFlow 2025.1", "TensorFlow 2026") quotes benchmarks/results/workbench.json
+for that image instead: a size is what the workbench install downloads, a time is the install's,
+or the notebooks' on a line that says "in total".
 """
 
 from __future__ import annotations
@@ -34,12 +37,14 @@ GENERATED = (
 )
 INSIDE_A_VERSION = ("1/", "model/")  # paths relative to a model version's folder
 BENCHMARKS = REPO_ROOT / "benchmarks" / "results" / "notebooks.json"
+WORKBENCH_BENCHMARKS = REPO_ROOT / "benchmarks" / "results" / "workbench.json"
 
 FENCE = re.compile(r"^```.*?^```", re.M | re.S)
 LINK = re.compile(r"(!?)\[([^\]]*)\]\(([^)\s]+)\)")
 CODE = re.compile(r"`([^`\n]+)`")
 NOTEBOOK = re.compile(r"\b(\d\d-[a-z]+)(?:\.ipynb)?\b")
 FIGURE = re.compile(r"\babout (\d+(?:\.\d+)?) ?(s|min|MiB|GiB)\b")
+IMAGE = re.compile(r"\bTensorFlow (2025\.1|2026)\b")
 
 
 def prose(page: Path) -> str:
@@ -198,20 +203,38 @@ def test_no_placeholders_left(page):
 
 
 def quoted_figures(page: Path) -> list[tuple[str, float, str, str]]:
-    """(notebook or "total", value, unit, line) for every figure quoted on the page."""
+    """(owner, value, unit, line) for every figure quoted on the page; the owner is a notebook,
+    "total", or a simulated workbench image ("tensorflow-2026")."""
     figures, heading_notebook = [], None
     for line in prose(page).splitlines():
-        named = NOTEBOOK.findall(line)
+        named, image = NOTEBOOK.findall(line), IMAGE.search(line)
         if line.startswith("#"):
             heading_notebook = named[0] if len(named) == 1 else None
         for value, unit in FIGURE.findall(line):
-            owner = (
-                "total"
-                if "in total" in line
-                else (named[0] if len(named) == 1 else heading_notebook)
-            )
+            if image:
+                owner = f"tensorflow-{image.group(1)}"
+            elif "in total" in line:
+                owner = "total"
+            else:
+                owner = named[0] if len(named) == 1 else heading_notebook
             figures.append((owner, float(value), unit, line.strip()))
     return figures
+
+
+def measured(owner: str, unit: str, line: str) -> float:
+    """The recorded figure a quoted one stands for: seconds, or MiB (see the convention)."""
+    if owner.startswith("tensorflow-"):
+        image = json.loads(WORKBENCH_BENCHMARKS.read_text())["images"][owner]
+        if unit in ("MiB", "GiB"):
+            return image["install"]["download_mib"]
+        return (
+            image["notebooks_total_seconds"] if "in total" in line else image["install"]["seconds"]
+        )
+    notebooks = json.loads(BENCHMARKS.read_text())["notebooks"]
+    rows = list(notebooks.values()) if owner == "total" else [notebooks.get(f"{owner}.ipynb")]
+    assert all(rows), f"no benchmark for {owner}: {line!r}"
+    key = "median_seconds" if unit in ("s", "min") else "median_peak_mib"
+    return sum(row[key] for row in rows)
 
 
 @pytest.mark.parametrize("page", PAGES, ids=IDS)
@@ -223,17 +246,10 @@ def test_quoted_timings_match_the_benchmarks(page):
         pytest.skip(
             f"{BENCHMARKS.relative_to(REPO_ROOT)} not recorded yet (benchmarks/notebooks.py)"
         )
-    measured = json.loads(BENCHMARKS.read_text())["notebooks"]
     for owner, value, unit, line in figures:
         assert owner, f"{page.name}: a figure with no notebook to compare it with: {line!r}"
-        rows = list(measured.values()) if owner == "total" else [measured.get(f"{owner}.ipynb")]
-        assert all(rows), f"{page.name}: no benchmark for {owner}: {line!r}"
-        if unit in ("s", "min"):
-            expected = sum(row["median_seconds"] for row in rows)
-            quoted = value * (60 if unit == "min" else 1)
-        else:
-            expected = sum(row["median_peak_mib"] for row in rows)
-            quoted = value * (1024 if unit == "GiB" else 1)
+        expected = measured(owner, unit, line)
+        quoted = value * {"s": 1, "min": 60, "MiB": 1, "GiB": 1024}[unit]
         assert abs(quoted - expected) <= expected / 2, (
             f"{page.name}: {line!r} quotes {value} {unit}; the benchmark says {expected:.0f}"
         )
@@ -245,6 +261,7 @@ def test_the_figure_convention(tmp_path):
         "## 3. Train the model (`03-train.ipynb`)\n\nTraining takes about 2 min.\n\n"
         "| `01-explore.ipynb` | about 12 s | about 800 MiB |\n\n"
         "The six take about 4 min in total.\n\n## Elsewhere\n\nabout 3 GiB\n"
+        "In the TensorFlow 2026 image: about 20 MiB, about 30 s; about 2 min in total.\n"
     )
     assert [(owner, value, unit) for owner, value, unit, _ in quoted_figures(page)] == [
         ("03-train", 2, "min"),
@@ -252,4 +269,7 @@ def test_the_figure_convention(tmp_path):
         ("01-explore", 800, "MiB"),
         ("total", 4, "min"),
         (None, 3, "GiB"),
+        ("tensorflow-2026", 20, "MiB"),
+        ("tensorflow-2026", 30, "s"),
+        ("tensorflow-2026", 2, "min"),
     ]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import socket
+from importlib.metadata import version
 
 import pytest
 
@@ -153,3 +154,16 @@ def test_model_name_says_where_it_comes_from(monkeypatch):
     monkeypatch.setenv("JUKEBOX_MODEL_NAME", "Jukebox Ada")
     check = preflight.check_model_name()
     assert check.status == "FAIL" and "is not a valid model name" in check.detail
+
+
+def test_packages_are_checked_against_the_workbench_ranges(tmp_path):
+    assert preflight.check_packages().status == "ok"  # the laptop's pins are in the ranges
+    requirements = tmp_path / "requirements-workbench.txt"
+    requirements.write_text(
+        "# a comment\npandas>=2.2  # in range\nnumpy<1\nno-such-package==1.0\n-e .\n"
+    )
+    check = preflight.check_packages(requirements)
+    assert check.status == "FAIL"
+    numpy = version("numpy")
+    assert check.detail.startswith(f"numpy {numpy} (needs <1), no-such-package missing.")
+    assert "pip install -r requirements-workbench.txt" in check.detail

@@ -18,6 +18,7 @@ import argparse
 import fcntl
 import glob
 import hashlib
+import importlib.metadata
 import json
 import os
 import re
@@ -247,20 +248,27 @@ def run_notebooks(env: Path, outcome: Outcome) -> None:
         outcome.problems.append(f"the notebooks failed in the {outcome.image} kernel (above)")
 
 
-# Run in the light environment: import the modules, then print what of the extra is installed.
+# Run in the light environment: import the modules, then print what of the extra is installed
+# that no other installed package needs (mlflow, for one, brings fastapi and SQLAlchemy).
 LIGHT_CHECK = """
-import importlib, json, sys
-from importlib.metadata import PackageNotFoundError, version
+import importlib, json, re, sys
+from importlib.metadata import distributions
 modules, extra = json.loads(sys.argv[1])
 for module in modules:
     importlib.import_module(module)
-installed = []
-for name in extra:
-    try:
-        installed.append(f"{name} {version(name)}")
-    except PackageNotFoundError:
-        pass
-print(json.dumps(installed))
+def canonical(name):
+    return re.sub(r"[-_.]+", "-", name).lower()
+installed, needed = {}, set()
+for dist in distributions():
+    name = canonical(dist.metadata["Name"])
+    installed[name] = dist.version
+    if name != "jukebox-workshop":
+        needed |= {
+            canonical(re.split(r"[<>=!~\\[ ;(]", r)[0])
+            for r in dist.requires or []
+            if "extra ==" not in r
+        }
+print(json.dumps([f"{n} {installed[n]}" for n in extra if n in installed and n not in needed]))
 """
 
 
@@ -279,6 +287,24 @@ def requirement_names(requirements: list[str]) -> list[str]:
 def platform_extra() -> list[str]:
     project = tomllib.loads((REPO_ROOT / "pyproject.toml").read_text())["project"]
     return requirement_names(project["optional-dependencies"]["platform"])
+
+
+def platform_only() -> list[str]:
+    """The extra's packages that the base dependencies do not bring (with this interpreter's
+    installed metadata): what a workbench must not get."""
+    project = tomllib.loads((REPO_ROOT / "pyproject.toml").read_text())["project"]
+    needed, todo = set(), requirement_names(project["dependencies"])
+    while todo:
+        name = todo.pop()
+        if name in needed:
+            continue
+        needed.add(name)
+        try:
+            requires = importlib.metadata.requires(name) or []
+        except importlib.metadata.PackageNotFoundError:
+            continue
+        todo += requirement_names([r for r in requires if "extra ==" not in r])
+    return [name for name in platform_extra() if name not in needed]
 
 
 def light_env(outcome: Outcome) -> Path | None:

@@ -35,7 +35,7 @@ PEAK_MEMORY_CELL = (
 
 
 def measure(
-    path: Path, workdir: Path | None = None, kernel_name: str = "python3"
+    path: Path, *, workdir: Path | None = None, kernel_name: str = "python3"
 ) -> tuple[float, float]:
     """Run one notebook in a fresh kernel, in `workdir` (its own folder by default); return
     (seconds, peak resident memory in MiB)."""

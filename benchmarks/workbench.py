@@ -59,7 +59,7 @@ def downloaded_mib(pip_output: str) -> float:
 def measure_notebooks(kernel: str, repeat: int) -> dict[str, dict[str, float]]:
     results = {}
     for path in notebooks():
-        runs = [measure(path, kernel) for _ in range(repeat)]
+        runs = [measure(path, kernel_name=kernel) for _ in range(repeat)]
         results[path.name] = {
             "median_seconds": round(statistics.median(s for s, _ in runs), 1),
             "median_peak_mib": round(statistics.median(m for _, m in runs)),

@@ -257,6 +257,7 @@ def explain_registry_errors(url: str) -> Iterator[None]:
         raise WorkshopError(
             f"The Model Registry at {url} answered 404 for {client_api_prefix()}: the client "
             f"(model-registry=={pin}) and the server speak different API versions, or the URL "
-            "points at something else. Check MODEL_REGISTRY_URL, and use the client release "
-            "pinned in requirements.txt (0.3.14 speaks v1alpha3, which every registry serves)."
+            "points at something else. Check MODEL_REGISTRY_URL, and use the client release the "
+            "workshop pins in requirements-workbench.txt and requirements.txt (0.3.14 speaks "
+            "v1alpha3, which every registry serves)."
         ) from None

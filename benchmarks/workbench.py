@@ -101,7 +101,7 @@ def measure_image(image: str, cold: bool, repeat: int) -> dict:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    images = [image for image in simulate.IMAGES if image != "light"]
+    images = [image for image in simulate.IMAGES if image.startswith("tensorflow-")]
     parser.add_argument("--images", nargs="*", choices=images, default=images)
     parser.add_argument("--repeat", type=int, default=1)
     parser.add_argument("--cold", action="store_true", help="build the environments again")

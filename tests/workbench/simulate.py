@@ -1,8 +1,10 @@
 """The README's workbench install, tried in simulated OpenShift AI TensorFlow workbench images.
 
     .venv/bin/python tests/workbench/simulate.py [light] [tensorflow-2025.1] [tensorflow-2026]
+                                                 [pandas-3]
 
-`make test-workbench` runs all three. For each image: a virtual environment with the image's
+`make test-workbench` runs all four. `pandas-3` is no image: the 2026 image's packages with
+pandas 3, so that the notebooks are proven on pandas 3 before an image ships it. For each image: a virtual environment with the image's
 package set (`tests/workbench/<image>.txt`, built once and cached, keyed by a hash of the list
 and the Python it runs on), copied fresh; `pip list` and `pip check`; the install command
 taken from the README and run as written; then the checks: no core package changed, no
@@ -48,7 +50,12 @@ KNOWN_CONFLICTS = {
     "tensorflow-2025.1": {("codeflare-sdk", "pydantic")},
 }
 # The Python each image runs; where it is missing here, the nearest (the list has markers).
-PYTHONS = {"light": ("3.11",), "tensorflow-2025.1": ("3.11",), "tensorflow-2026": ("3.12", "3.11")}
+PYTHONS = {
+    "light": ("3.11",),
+    "tensorflow-2025.1": ("3.11",),
+    "tensorflow-2026": ("3.12", "3.11"),
+    "pandas-3": ("3.12", "3.11"),
+}
 IMAGES = tuple(PYTHONS)
 
 

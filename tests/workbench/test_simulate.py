@@ -69,3 +69,14 @@ def test_the_command_line_takes_no_image_or_known_ones(monkeypatch):
     assert simulate.main(["--no-notebooks"]) == 0 and ran == list(simulate.IMAGES)
     with pytest.raises(SystemExit):
         simulate.main(["tensorflow-1999"])
+
+
+def test_the_pandas_3_set_is_the_2026_image_with_pandas_3_and_its_mlflow():
+    def pins(image):
+        lines = simulate.image_list(image).read_text().splitlines()
+        return {line for line in lines if line and not line.startswith("#")}
+
+    image, pandas_3 = pins("tensorflow-2026"), pins("pandas-3")
+    changed = {line.split("==")[0] for line in image ^ pandas_3}
+    assert changed == {"pandas", "mlflow", "mlflow-skinny", "mlflow-tracing"}
+    assert "pandas==3.1.1" in pandas_3

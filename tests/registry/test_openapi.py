@@ -213,6 +213,12 @@ def test_responses_match_the_spec(
         check(openapi, http.get(f"{prefix}/model_versions?filterQuery=accuracy%20%3E"), 400)
 
 
+# With two workers, Hypothesis parses source in both threads now and then, and Python 3.11's
+# ast is not thread-safe. (One worker is no way out: the stateful phase then stops on the v1
+# spec's `not`, which Schemathesis cannot generate.)
+AST_RACE = "AST constructor recursion depth mismatch"
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize("prefix", list(SPECS), ids=["v1alpha3", "v1"])
 def test_schemathesis(
@@ -238,5 +244,9 @@ def test_schemathesis(
         "--workers",
         "2",
     ]
-    result = subprocess.run(command, capture_output=True, text=True, timeout=300, cwd=tmp_path)
-    assert result.returncode == 0, result.stdout[-8000:] + result.stderr[-2000:]
+    for _ in range(3):  # again only after the tool's own failure, not an answer of the registry
+        result = subprocess.run(command, capture_output=True, text=True, timeout=300, cwd=tmp_path)
+        if AST_RACE not in result.stdout:
+            break
+    errors = result.stdout.partition("= ERRORS =")[2][:4000]  # a runtime error's own text
+    assert result.returncode == 0, errors + result.stdout[-6000:] + result.stderr[-2000:]

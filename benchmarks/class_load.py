@@ -410,18 +410,12 @@ def main() -> int:
     parser.add_argument("--json", type=Path, help="also write the results to this file")
     args = parser.parse_args()
 
-    from platform_start import free_port
+    from platform_start import isolate
 
     from jukebox_workshop import platform
 
     with tempfile.TemporaryDirectory(prefix="jukebox-class-") as state:
-        os.environ["JUKEBOX_STATE_DIR"] = state
-        os.environ.pop("JUKEBOX_REGISTRY_AUTH", None)
-        taken: set[int] = set()
-        for service in platform.SERVICES.values():
-            for port in service.ports:
-                offsets = [offset for _, offset in port.twins]
-                os.environ[port.variable] = str(free_port(offsets, taken))
+        isolate(state)
         platform.start()
         try:
             pids = {s.name: s.pid for s in platform.status() if s.pid}

@@ -35,9 +35,9 @@ from jukebox_workshop import pipeline
 from jukebox_workshop.pipeline_steps import NOTEBOOKS
 from jukebox_workshop.runs import Workspace
 from jukebox_workshop.settings import DEFAULT_DATA_DIR, NOTEBOOK_DIR
+from jukebox_workshop.workshop import QUICK_PARAMETERS
 
 RESULTS = Path(__file__).parent / "results" / "pipeline.json"
-CI_VARIABLES = ("JUKEBOX_EPOCHS", "JUKEBOX_LEAK_DEMO_ROWS", "JUKEBOX_BASELINE_TREES")
 
 
 def kept(folder: Path) -> dict[str, int]:
@@ -118,7 +118,7 @@ def main() -> None:
     args = parser.parse_args()
     from jukebox_workshop import platform as local_platform
 
-    for name in CI_VARIABLES:  # workshop mode: the notebooks' own defaults
+    for name in QUICK_PARAMETERS:  # workshop mode: the notebooks' own defaults
         os.environ.pop(name, None)
     os.environ["JUKEBOX_DATA_DIR"] = str(DEFAULT_DATA_DIR)
     local_platform.start(["s3", "registry"])

@@ -46,6 +46,18 @@ def free_port(offsets: list[int], taken: set[int]) -> int:
     raise SystemExit("no free ports between 12000 and 22000")
 
 
+def isolate(state: str | Path) -> None:
+    """Point the platform at a state folder of its own and free ports for every service, so a
+    benchmark never meets the platform of `make up` or of the tests."""
+    os.environ["JUKEBOX_STATE_DIR"] = str(state)
+    os.environ.pop("JUKEBOX_REGISTRY_AUTH", None)
+    taken: set[int] = set()
+    for service in platform.SERVICES.values():
+        for port in service.ports:
+            offsets = [offset for _, offset in port.twins]
+            os.environ[port.variable] = str(free_port(offsets, taken))
+
+
 def first_upload_seconds(environment: dict[str, str]) -> float:
     s3 = boto3.client(
         "s3",
@@ -82,14 +94,8 @@ def main() -> None:
     parser.add_argument("--json", type=Path, help="also write the results to this file")
     args = parser.parse_args()
 
-    taken: set[int] = set()
     with tempfile.TemporaryDirectory(prefix="jukebox-benchmark-") as state:
-        os.environ["JUKEBOX_STATE_DIR"] = state
-        os.environ.pop("JUKEBOX_REGISTRY_AUTH", None)
-        for service in platform.SERVICES.values():
-            for port in service.ports:
-                offsets = [offset for _, offset in port.twins]
-                os.environ[port.variable] = str(free_port(offsets, taken))
+        isolate(state)
         runs = []
         try:
             for number in range(1, args.runs + 1):

@@ -28,10 +28,11 @@ import optuna
 from jukebox_workshop import platform
 from jukebox_workshop.runs import Workspace
 from jukebox_workshop.settings import DEFAULT_DATA_DIR, NOTEBOOK_DIR
+from jukebox_workshop.workshop import QUICK_PARAMETERS
 
 sys.path.insert(0, str(Path(__file__).parent))
-from notebooks import CI_VARIABLES, RESULTS, measure  # noqa: E402 (a script beside this one)
-from platform_start import free_port  # noqa: E402
+from notebooks import RESULTS, measure  # noqa: E402 (a script beside this one)
+from platform_start import isolate  # noqa: E402
 
 REFINE_RESULTS = RESULTS.parent / "refine.json"
 HAND_PICKED = {
@@ -44,11 +45,7 @@ HAND_PICKED = {
 
 
 def start_platform(state: Path) -> None:
-    os.environ["JUKEBOX_STATE_DIR"] = str(state)
-    taken: set[int] = set()
-    for service in platform.SERVICES.values():
-        for port in service.ports:
-            os.environ[port.variable] = str(free_port([o for _, o in port.twins], taken))
+    isolate(state)
     platform.start()
     os.environ.update(platform.environment())
 
@@ -105,7 +102,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=1)
     args = parser.parse_args()
-    for name in CI_VARIABLES:  # workshop mode: the notebooks' own defaults
+    for name in QUICK_PARAMETERS:  # workshop mode: the notebooks' own defaults
         os.environ.pop(name, None)
     os.environ.pop("MLFLOW_TRACKING_URI", None)  # the benchmark's own platform sets it
     os.environ["JUKEBOX_DATA_DIR"] = str(DEFAULT_DATA_DIR)

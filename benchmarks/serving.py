@@ -19,7 +19,6 @@ import argparse
 import hashlib
 import http.client
 import json
-import os
 import statistics
 import sys
 import tempfile
@@ -32,7 +31,7 @@ import boto3
 import numpy as np
 import onnxruntime as ort
 import pandas as pd
-from platform_start import free_port  # a script beside this one
+from platform_start import isolate  # a script beside this one
 
 from jukebox_workshop import platform
 from jukebox_workshop.deploy import connect, deploy
@@ -206,14 +205,8 @@ def main() -> None:
         sys.exit(f"No trained model in {workspace.runs_dir}/: run `make workshop` first.")
     run = workspace.run(workspace.latest_version())
 
-    taken: set[int] = set()
     with tempfile.TemporaryDirectory(prefix="jukebox-serving-") as state:
-        os.environ["JUKEBOX_STATE_DIR"] = state
-        os.environ.pop("JUKEBOX_REGISTRY_AUTH", None)
-        for service in platform.SERVICES.values():
-            for port in service.ports:
-                offsets = [offset for _, offset in port.twins]
-                os.environ[port.variable] = str(free_port(offsets, taken))
+        isolate(state)
         try:
             results = measure(run, workspace, args.requests, args.repeat)
         finally:

@@ -38,13 +38,13 @@ def pytest_collectstart(collector):
     if _notebooks_prepared:
         return
     _notebooks_prepared = True
-    from jukebox_workshop import platform
-    from jukebox_workshop.workshop import QUICK_PARAMETERS
+    from jukebox_workshop.local import lifecycle
+    from jukebox_workshop.local.workshop import QUICK_PARAMETERS
 
     for name, value in QUICK_PARAMETERS.items():
         os.environ.setdefault(name, value)
-    _started_platform = bool(platform.start())
-    os.environ.update(platform.environment())
+    _started_platform = bool(lifecycle.start())
+    os.environ.update(lifecycle.environment())
 
 
 def pytest_collection_modifyitems(items):
@@ -54,6 +54,6 @@ def pytest_collection_modifyitems(items):
 
 def pytest_unconfigure(config):
     if _started_platform:
-        from jukebox_workshop import platform
+        from jukebox_workshop.local import lifecycle
 
-        platform.stop()
+        lifecycle.stop()

@@ -412,17 +412,17 @@ def main() -> int:
 
     from platform_start import isolate
 
-    from jukebox_workshop import platform
+    from jukebox_workshop.local import lifecycle
 
     with tempfile.TemporaryDirectory(prefix="jukebox-class-") as state:
         isolate(state)
-        platform.start()
+        lifecycle.start()
         try:
-            pids = {s.name: s.pid for s in platform.status() if s.pid}
-            environment = platform.environment()
+            pids = {s.name: s.pid for s in lifecycle.status() if s.pid}
+            environment = lifecycle.environment()
             rounds = class_rounds(environment, pids, args.attendees, not args.threads)
         finally:
-            platform.stop()
+            lifecycle.stop()
     print(report(rounds))
     how = "threads" if args.threads else "processes"
     print(f"(attendees in {how}; {os.cpu_count()} CPUs, shared by clients, servers and other work)")

@@ -32,7 +32,7 @@ from sklearn.pipeline import Pipeline, make_pipeline
 from sklearn.preprocessing import StandardScaler
 
 from jukebox_workshop.dataset import validate_dataset
-from jukebox_workshop.dataset.generate import build_dataset
+from jukebox_workshop.dataset.build.generate import build_dataset
 from jukebox_workshop.dataset.schema import COUNTRY_CODES, FEATURES, REPORT_FILE
 from jukebox_workshop.settings import DEFAULT_DATA_DIR
 

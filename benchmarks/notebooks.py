@@ -24,9 +24,10 @@ from pathlib import Path
 import nbformat
 from nbclient import NotebookClient
 
-from jukebox_workshop.runs import NoRunError, Workspace
+from jukebox_workshop.errors import NoRunError
+from jukebox_workshop.local.workshop import QUICK_PARAMETERS, notebooks
+from jukebox_workshop.runs import Workspace
 from jukebox_workshop.settings import OUTPUT_DIR
-from jukebox_workshop.workshop import QUICK_PARAMETERS, notebooks
 
 RESULTS = Path(__file__).parent / "results" / "notebooks.json"
 PEAK_MEMORY_CELL = (
@@ -91,7 +92,7 @@ def main() -> None:
     for name in QUICK_PARAMETERS:  # workshop mode: the notebooks' own defaults
         os.environ.pop(name, None)
     if any(number in args.only for number in ("05", "06", "08")):
-        from jukebox_workshop import platform as local_platform
+        from jukebox_workshop.local import lifecycle as local_platform
 
         local_platform.start()
         os.environ.update(local_platform.environment())

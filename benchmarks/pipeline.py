@@ -31,11 +31,11 @@ from pathlib import Path
 import nbformat
 from nbclient import NotebookClient
 
-from jukebox_workshop import pipeline
-from jukebox_workshop.pipeline_steps import NOTEBOOKS
+from jukebox_workshop.cluster import pipeline
+from jukebox_workshop.cluster.steps import NOTEBOOKS
+from jukebox_workshop.local.workshop import QUICK_PARAMETERS
 from jukebox_workshop.runs import Workspace
 from jukebox_workshop.settings import DEFAULT_DATA_DIR, NOTEBOOK_DIR
-from jukebox_workshop.workshop import QUICK_PARAMETERS
 
 RESULTS = Path(__file__).parent / "results" / "pipeline.json"
 
@@ -116,7 +116,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=3)
     args = parser.parse_args()
-    from jukebox_workshop import platform as local_platform
+    from jukebox_workshop.local import lifecycle as local_platform
 
     for name in QUICK_PARAMETERS:  # workshop mode: the notebooks' own defaults
         os.environ.pop(name, None)

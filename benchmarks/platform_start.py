@@ -2,9 +2,9 @@
 
 Starts the platform N times from stopped, in a temporary state dir on free ports (the first
 start on a fresh state dir, the others warm, with the data of the previous ones), and times
-`platform.start()` until every service answers and the buckets exist. After each start it
+`lifecycle.start()` until every service answers and the buckets exist. After each start it
 reads the resident memory (VmRSS) of each service (with its children) and times the first
-small upload, then stops the platform. Prints each run and the medians. Target: median start
+small upload, then stops the lifecycle. Prints each run and the medians. Target: median start
 < 15 s (the MLflow server's imports take most of it).
 
     python benchmarks/platform_start.py [--runs 5] [--json results.json]
@@ -23,7 +23,7 @@ from pathlib import Path
 
 import boto3
 
-from jukebox_workshop import platform
+from jukebox_workshop.local import lifecycle
 
 TARGET_SECONDS = 15
 MIB = 1024 * 1024
@@ -52,7 +52,7 @@ def isolate(state: str | Path) -> None:
     os.environ["JUKEBOX_STATE_DIR"] = str(state)
     os.environ.pop("JUKEBOX_REGISTRY_AUTH", None)
     taken: set[int] = set()
-    for service in platform.SERVICES.values():
+    for service in lifecycle.SERVICES.values():
         for port in service.ports:
             offsets = [offset for _, offset in port.twins]
             os.environ[port.variable] = str(free_port(offsets, taken))
@@ -73,12 +73,14 @@ def first_upload_seconds(environment: dict[str, str]) -> float:
 
 def run_once() -> dict[str, float]:
     started = time.perf_counter()
-    platform.start()
+    lifecycle.start()
     start_seconds = time.perf_counter() - started
-    memory = {f"{s.name}_rss_mib": (s.rss_bytes or 0) / MIB for s in platform.status() if s.running}
-    upload_seconds = first_upload_seconds(platform.environment())
+    memory = {
+        f"{s.name}_rss_mib": (s.rss_bytes or 0) / MIB for s in lifecycle.status() if s.running
+    }
+    upload_seconds = first_upload_seconds(lifecycle.environment())
     started = time.perf_counter()
-    platform.stop()
+    lifecycle.stop()
     stop_seconds = time.perf_counter() - started
     return {
         "start_seconds": start_seconds,
@@ -112,7 +114,7 @@ def main() -> None:
                     flush=True,
                 )
         finally:
-            platform.stop()
+            lifecycle.stop()
 
     medians = {key: statistics.median(run[key] for run in runs) for key in runs[0]}
     met = "met" if medians["start_seconds"] < TARGET_SECONDS else "MISSED"

@@ -25,10 +25,10 @@ from pathlib import Path
 
 import optuna
 
-from jukebox_workshop import platform
+from jukebox_workshop.local import lifecycle
+from jukebox_workshop.local.workshop import QUICK_PARAMETERS
 from jukebox_workshop.runs import Workspace
 from jukebox_workshop.settings import DEFAULT_DATA_DIR, NOTEBOOK_DIR
-from jukebox_workshop.workshop import QUICK_PARAMETERS
 
 sys.path.insert(0, str(Path(__file__).parent))
 from notebooks import RESULTS, measure  # noqa: E402 (a script beside this one)
@@ -46,8 +46,8 @@ HAND_PICKED = {
 
 def start_platform(state: Path) -> None:
     isolate(state)
-    platform.start()
-    os.environ.update(platform.environment())
+    lifecycle.start()
+    os.environ.update(lifecycle.environment())
 
 
 def study_figures(workspace: Workspace) -> dict:
@@ -95,7 +95,7 @@ def run_once(folder: Path) -> dict:
             **study_figures(Workspace(folder / "output")),
         }
     finally:
-        platform.stop()
+        lifecycle.stop()
 
 
 def main() -> None:

@@ -1,6 +1,6 @@
 """Latency of the local Model Registry on loopback, and its memory.
 
-Starts `python -m jukebox_workshop.registry` on a free port with a fresh database, then times
+Starts `python -m jukebox_workshop.local.registry_server` on a free port with a fresh database, then times
 a few hundred requests of each kind over one keep-alive connection:
 
 - register: POST a model version with custom properties
@@ -81,7 +81,13 @@ def measure(requests: int = 300) -> dict[str, float | None]:
     with tempfile.TemporaryDirectory() as tmp:
         port = free_port()
         url = f"http://127.0.0.1:{port}"
-        command = [sys.executable, "-m", "jukebox_workshop.registry", "--port", str(port)]
+        command = [
+            sys.executable,
+            "-m",
+            "jukebox_workshop.local.registry_server",
+            "--port",
+            str(port),
+        ]
         command += ["--database", str(Path(tmp) / "registry.db")]
         with (Path(tmp) / "registry.log").open("wb") as log:
             server = subprocess.Popen(command, stdout=log, stderr=log)

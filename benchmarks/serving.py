@@ -3,7 +3,7 @@
 Starts the local platform (with the model server) in a temporary state dir on free ports,
 uploads the newest trained version (`jukebox/output/runs/LATEST`: run `make workshop` first)
 to its S3 server and registers it, as notebooks 5 and 6 do, and deploys it with
-`jukebox_workshop.deploy`. Then it times the same KServe V2 request, sent over one
+`jukebox_workshop.local.deploy`. Then it times the same KServe V2 request, sent over one
 keep-alive connection (encode, send, receive, decode), for one song and for a batch of 64
 test songs, and the same inputs through ONNX Runtime in this process: the ratio to beat.
 Prints p50/p99 in milliseconds and throughput (medians over rounds), the largest difference
@@ -33,8 +33,8 @@ import onnxruntime as ort
 import pandas as pd
 from platform_start import isolate  # a script beside this one
 
-from jukebox_workshop import platform
-from jukebox_workshop.deploy import connect, deploy
+from jukebox_workshop.local import lifecycle
+from jukebox_workshop.local.deploy import connect, deploy
 from jukebox_workshop.runs import Run, Workspace
 from jukebox_workshop.settings import OUTPUT_DIR
 
@@ -116,8 +116,8 @@ def measure(run: Run, workspace: Workspace, requests: int, repeat: int) -> dict:
     test = pd.read_parquet(workspace.split_file("test")).drop_duplicates("spotify_id")
     session = ort.InferenceSession(str(run.onnx_file), providers=["CPUExecutionProvider"])
 
-    platform.start(["model-server"])  # with S3 and the registry
-    environment = platform.environment()
+    lifecycle.start(["model-server"])  # with S3 and the registry
+    environment = lifecycle.environment()
     upload_and_register(run, environment)
     deployment = deploy(MODEL_NAME, run.version, report=None)
     address = urlsplit(deployment.url)
@@ -165,7 +165,7 @@ def measure(run: Run, workspace: Workspace, requests: int, repeat: int) -> dict:
     results["largest_difference"] = max(
         float(np.abs(served(songs) - in_process(songs)).max()) for songs in cases.values()
     )
-    (status,) = [s for s in platform.status() if s.name == "model-server"]
+    (status,) = [s for s in lifecycle.status() if s.name == "model-server"]
     results["server_rss_mib"] = (status.rss_bytes or 0) / MIB
     return results
 
@@ -210,7 +210,7 @@ def main() -> None:
         try:
             results = measure(run, workspace, args.requests, args.repeat)
         finally:
-            platform.stop()
+            lifecycle.stop()
     report(results)
     if args.json:
         args.json.write_text(json.dumps(results, indent=2) + "\n")

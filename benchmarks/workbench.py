@@ -28,9 +28,9 @@ from pathlib import Path
 
 from notebooks import measure
 
-from jukebox_workshop import platform as local_platform
+from jukebox_workshop.local import lifecycle as local_platform
+from jukebox_workshop.local.workshop import QUICK_PARAMETERS, notebooks
 from jukebox_workshop.settings import REPO_ROOT
-from jukebox_workshop.workshop import QUICK_PARAMETERS, notebooks
 
 sys.path.insert(0, str(REPO_ROOT / "tests" / "workbench"))
 import simulate  # noqa: E402

@@ -219,11 +219,11 @@ def screenshots() -> None:
 
     from playwright.sync_api import sync_playwright
 
-    from jukebox_workshop import platform
+    from jukebox_workshop.local import lifecycle
 
-    started = platform.start()
+    started = lifecycle.start()
     try:
-        environment = platform.environment()
+        environment = lifecycle.environment()
         with sync_playwright() as playwright:
             browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
             try:
@@ -233,7 +233,7 @@ def screenshots() -> None:
                 browser.close()
     finally:
         if started:
-            platform.stop()
+            lifecycle.stop()
 
 
 STEPS = {"diagrams": diagrams, "plots": plots, "screenshots": screenshots}

@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from jukebox_workshop.dataset.generate import MIN_DAYS, build_dataset
+from jukebox_workshop.dataset.build.generate import MIN_DAYS, build_dataset
 from jukebox_workshop.dataset.schema import CHART_SIZE, CSV_COLUMNS
 
 DATE_LAYOUTS = {"iso": "%Y-%m-%d", "month first": "%-m/%-d/%Y", "day first": "%-d/%-m/%Y"}

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 import pytest
 from local_platform import UNSET, platform_settings
 
-from jukebox_workshop import platform
+from jukebox_workshop.local import lifecycle
 
 
 @pytest.fixture(scope="module")
@@ -20,9 +20,9 @@ def running_platform(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[
             patch.setenv(name, value)
         for name in UNSET:
             patch.delenv(name, raising=False)
-        default = [name for name, service in platform.SERVICES.items() if not service.optional]
-        assert platform.start() == default
+        default = [name for name, service in lifecycle.SERVICES.items() if not service.optional]
+        assert lifecycle.start() == default
         try:
-            yield platform.environment()
+            yield lifecycle.environment()
         finally:
-            platform.stop(grace=1)
+            lifecycle.stop(grace=1)

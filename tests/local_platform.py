@@ -18,8 +18,8 @@ from pathlib import Path
 import boto3
 from botocore.config import Config
 
-from jukebox_workshop import platform
-from jukebox_workshop.platform import SERVICES
+from jukebox_workshop.local import lifecycle
+from jukebox_workshop.local.lifecycle import SERVICES
 
 JUKEBOX = Path(sys.executable).parent / "jukebox"
 # What the tests of the platform's own behaviour start: the MLflow server takes the longest by
@@ -123,7 +123,7 @@ def up(*options: str) -> dict[str, str]:
 
 def down() -> list[int]:
     """`jukebox down`, which must stop the two services `up` starts; the pids they had."""
-    pids = [service.pid for service in platform.status() if service.pid]
+    pids = [service.pid for service in lifecycle.status() if service.pid]
     result = jukebox("down")
     assert result.returncode == 0, result.stderr
     assert "Stopped the S3 (SeaweedFS) and the Model Registry." in result.stdout

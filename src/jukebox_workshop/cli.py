@@ -29,20 +29,16 @@ from pathlib import Path
 from types import ModuleType
 from typing import TYPE_CHECKING
 
-from .services import PlatformError
-from .settings import MissingSettingsError, model_name, state_dir
+from jukebox_workshop.errors import JukeboxError, PlatformNotInstalledError
+from jukebox_workshop.settings import model_name, state_dir
 
 if TYPE_CHECKING:
-    from .platform import ServiceStatus
+    from jukebox_workshop.local.lifecycle import ServiceStatus
 
 MIB = 1024 * 1024
 
 
-class PlatformNotInstalledError(PlatformError):
-    """The local platform's packages (the `platform` extra) are not installed."""
-
-
-def _platform(module: str = "platform") -> ModuleType:
+def _platform(module: str = "local.lifecycle") -> ModuleType:
     """The local platform (or what starts it), from the `platform` extra."""
     try:
         return importlib.import_module(f"jukebox_workshop.{module}")
@@ -155,30 +151,30 @@ def _clean(args: argparse.Namespace) -> int:
 
 
 def _deploy(args: argparse.Namespace) -> int:
-    deployment = _platform("deploy").deploy(args.model or model_name(), args.version)
+    deployment = _platform("local.deploy").deploy(args.model or model_name(), args.version)
     print(f"Metadata: GET {deployment.model_url}; answers: POST {deployment.model_url}/infer")
     return 0
 
 
 def _data(args: argparse.Namespace) -> int:
-    from .dataset import main as dataset_main
+    from jukebox_workshop.dataset.build.commands import main as dataset_main
 
     return dataset_main(args.arguments)
 
 
 def _preflight(args: argparse.Namespace) -> int:
-    from .preflight import main as run_preflight
+    from jukebox_workshop.preflight import main as run_preflight
 
     return run_preflight([])
 
 
 def _workshop(args: argparse.Namespace) -> int:
-    return _platform("workshop").main()
+    return _platform("local.workshop").main()
 
 
 def _pipeline(args: argparse.Namespace) -> int:
     platform = _platform()
-    pipeline = _platform("pipeline")
+    pipeline = _platform("cluster.pipeline")
     started = platform.start(["s3", "registry"])
     if started:
         print("Started the local platform (stop it with `make down`).")
@@ -196,7 +192,7 @@ def _pipeline(args: argparse.Namespace) -> int:
 
 
 def _manifests(args: argparse.Namespace) -> int:
-    manifests = _platform("manifests")
+    manifests = _platform("cluster.manifests")
 
     if args.check:
         stale = manifests.stale()
@@ -312,19 +308,6 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _expected_errors() -> tuple[type[BaseException], ...]:
-    """Errors whose message tells the user what to do. The optional ones are only known once
-    their module was imported, which is also the only way they can have been raised."""
-    errors: list[type[BaseException]] = [MissingSettingsError, PlatformError]
-    for module, name in (
-        ("jukebox_workshop.dataset.errors", "DatasetError"),
-        ("jukebox_workshop.errors", "WorkshopError"),
-    ):
-        if module in sys.modules:
-            errors.append(getattr(sys.modules[module], name))
-    return tuple(errors)
-
-
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
@@ -332,11 +315,9 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("jukebox: interrupted", file=sys.stderr)
         return 130
-    except Exception as error:
-        if isinstance(error, _expected_errors()):
-            print(f"jukebox {args.command}: {error}", file=sys.stderr)
-            return 1
-        raise
+    except JukeboxError as error:
+        print(f"jukebox {args.command}: {error}", file=sys.stderr)
+        return 1
 
 
 if __name__ == "__main__":

@@ -23,7 +23,8 @@ from urllib.parse import urlsplit
 
 from packaging.requirements import Requirement
 
-from jukebox_workshop.errors import WorkshopError, client_api_prefix
+from jukebox_workshop.errors import MissingSettingsError, WorkshopError
+from jukebox_workshop.explain import client_api_prefix
 from jukebox_workshop.settings import (
     MODEL_NAME_VARIABLE,
     REGISTRY_CA_BUNDLE_VARIABLE,
@@ -32,7 +33,6 @@ from jukebox_workshop.settings import (
     REPO_ROOT,
     S3_VARIABLES,
     TRACKING_URI_VARIABLE,
-    MissingSettingsError,
     data_dir,
     model_name,
     require,
@@ -163,7 +163,7 @@ def s3_client(values: dict[str, str]):
 def check_s3() -> list[Check]:
     from botocore.exceptions import BotoCoreError, ClientError
 
-    from jukebox_workshop.errors import explain_s3_errors
+    from jukebox_workshop.explain import explain_s3_errors
 
     try:
         values = require(S3_VARIABLES)
@@ -208,7 +208,7 @@ def check_registry() -> Check:
     from model_registry import ModelRegistry
     from model_registry.exceptions import StoreError
 
-    from jukebox_workshop.errors import explain_registry_errors
+    from jukebox_workshop.explain import explain_registry_errors
 
     address = os.environ.get(REGISTRY_URL_VARIABLE)
     if not address:
@@ -274,7 +274,7 @@ def check_model_name() -> Check:
 
 
 def check_mlflow() -> Check:
-    from jukebox_workshop.tracking import check_server
+    from jukebox_workshop.refine.tracking import check_server
 
     uri = os.environ.get(TRACKING_URI_VARIABLE)
     if not uri:

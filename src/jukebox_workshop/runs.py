@@ -30,12 +30,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from jukebox_workshop.errors import NoRunError
+
 VERSION_VARIABLE = "JUKEBOX_MODEL_VERSION"
 SPLITS = ("train", "validation", "test")
-
-
-class NoRunError(FileNotFoundError):
-    """An earlier notebook has not written what this one reads; the message names it."""
 
 
 def _read_json(path: Path, written_by: str, note: str = "") -> dict[str, Any]:

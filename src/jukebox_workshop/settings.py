@@ -14,6 +14,8 @@ from contextlib import contextmanager
 from pathlib import Path
 from urllib.parse import unquote
 
+from jukebox_workshop.errors import MissingSettingsError
+
 REPO_ROOT = Path(__file__).resolve().parents[2]
 NOTEBOOK_DIR = REPO_ROOT / "jukebox"
 DEFAULT_DATA_DIR = NOTEBOOK_DIR / "data"
@@ -54,10 +56,6 @@ LOOPBACK = "127.0.0.1"
 # service's description names).
 WEED_BINARY_VARIABLE = "JUKEBOX_WEED_BINARY"
 REGISTRY_AUTH_VARIABLE = "JUKEBOX_REGISTRY_AUTH"
-
-
-class MissingSettingsError(RuntimeError):
-    """Raised when required environment variables are not set."""
 
 
 def data_dir() -> Path:

@@ -4,9 +4,9 @@ import pytest
 @pytest.fixture(scope="session")
 def local_platform():
     """The local platform's variables; started here only if it is not running, and then stopped."""
-    from jukebox_workshop import platform
+    from jukebox_workshop.local import lifecycle
 
-    started = platform.start()
-    yield platform.environment()
+    started = lifecycle.start()
+    yield lifecycle.environment()
     if started:
-        platform.stop()
+        lifecycle.stop()

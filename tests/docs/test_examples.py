@@ -35,7 +35,7 @@ def test_serving_example_asks_the_local_model_server(local_platform, monkeypatch
     prints the five countries ONNX Runtime ranks first, with their probabilities."""
     import onnxruntime as ort
 
-    from jukebox_workshop.deploy import DeployError, deploy
+    from jukebox_workshop.local.deploy import DeployError, deploy
 
     run = latest_run()
     try:

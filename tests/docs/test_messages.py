@@ -31,18 +31,21 @@ from functools import cache
 import nbformat
 import pytest
 
-from jukebox_workshop.dataset.errors import DatasetError
-from jukebox_workshop.errors import WorkshopError
-from jukebox_workshop.platform import PlatformError
-from jukebox_workshop.runs import NoRunError
-from jukebox_workshop.settings import REPO_ROOT, MissingSettingsError
-from jukebox_workshop.workshop import notebooks
+from jukebox_workshop.errors import (
+    DatasetError,
+    MissingSettingsError,
+    NoRunError,
+    PlatformError,
+    WorkshopError,
+)
+from jukebox_workshop.local.workshop import notebooks
+from jukebox_workshop.settings import REPO_ROOT
 
 PAGE = REPO_ROOT / "docs" / "troubleshooting.md"
 PACKAGE = REPO_ROOT / "src" / "jukebox_workshop"
 # The local registry server (`registry/`) and the model server's runtime (which runs in the
 # model server's own environment) answer HTTP clients: left out.
-NOT_COLLECTED = ("registry", "model_runtime.py")
+NOT_COLLECTED = ("local/registry_server", "local/model_runtime.py")
 USER_FACING = (
     WorkshopError,
     MissingSettingsError,
@@ -167,7 +170,7 @@ def _package_sources() -> list[tuple[str, ast.Module, dict[str, object]]]:
     sources = []
     for path in sorted(PACKAGE.rglob("*.py")):
         relative = path.relative_to(PACKAGE)
-        if relative.parts[0] in NOT_COLLECTED or path.name == "__main__.py":
+        if str(relative).startswith(NOT_COLLECTED) or path.name == "__main__.py":
             continue  # (importing a __main__ would run it)
         name = ".".join(relative.with_suffix("").parts).removesuffix(".__init__")
         namespace = vars(importlib.import_module(f"jukebox_workshop.{name}"))
@@ -279,7 +282,10 @@ def server_answers() -> list[Message]:
     """What the local servers answer over HTTP (the registry, the model server's runtime):
     quotable, though not collected as failures. A message grown with `+=` is read whole."""
     found = []
-    for path in [*sorted((PACKAGE / "registry").rglob("*.py")), PACKAGE / "model_runtime.py"]:
+    for path in [
+        *sorted((PACKAGE / "local" / "registry_server").rglob("*.py")),
+        PACKAGE / "local" / "model_runtime.py",
+    ]:
         tree = ast.parse(path.read_text())
         for node in ast.walk(tree):
             if isinstance(node, ast.JoinedStr) or (
@@ -378,9 +384,16 @@ def test_messages_are_found_in_every_place_that_prints_them():
     places = {m.where.split(",")[0].split(":")[0] for m in messages()}
     for path in notebooks():
         assert path.name in places, f"no checkpoint message found in {path.name}"
-    for module in ("cli.py", "errors.py", "platform.py", "preflight.py", "runs.py", "settings.py"):
+    for module in (
+        "cli.py",
+        "explain.py",
+        "local/lifecycle.py",
+        "preflight.py",
+        "runs.py",
+        "settings.py",
+    ):
         assert f"src/jukebox_workshop/{module}" in places
-    assert "src/jukebox_workshop/dataset/kaggle_csv.py" in places
+    assert "src/jukebox_workshop/dataset/build/kaggle_csv.py" in places
 
 
 @pytest.mark.parametrize("message", messages(), ids=lambda m: m.where)

@@ -8,7 +8,8 @@ from importlib.metadata import version
 
 import pytest
 
-from jukebox_workshop import platform, preflight
+from jukebox_workshop import preflight
+from jukebox_workshop.local import lifecycle
 from jukebox_workshop.settings import REGISTRY_URL_VARIABLE, S3_VARIABLES
 
 
@@ -134,7 +135,7 @@ def test_s3_down(platform_env, monkeypatch):
 
 @pytest.mark.platform
 def test_something_that_is_not_a_registry(platform_env, monkeypatch):
-    filer = platform.current_ports()["filer"]
+    filer = lifecycle.current_ports()["filer"]
     monkeypatch.setenv(REGISTRY_URL_VARIABLE, f"http://127.0.0.1:{filer}")
     check = preflight.check_registry()
     assert (

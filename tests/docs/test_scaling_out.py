@@ -13,8 +13,9 @@ from io import StringIO
 import kfp
 import pytest
 
-from jukebox_workshop import cli, katib, manifests, pipeline
-from jukebox_workshop.search_space import PARAMETERS
+from jukebox_workshop import cli
+from jukebox_workshop.cluster import katib, manifests, pipeline
+from jukebox_workshop.refine.search_space import PARAMETERS
 from jukebox_workshop.settings import REPO_ROOT
 
 PAGE = REPO_ROOT / "docs" / "scaling-out.md"
@@ -59,7 +60,7 @@ def test_the_manifests_commands_do_what_the_page_says(tmp_path):
 
 def test_the_trial_command_is_the_experiments_with_values_inside_the_space():
     (words,) = shell_lines(".venv/bin/python")
-    assert words[1:3] == ["-m", "jukebox_workshop.katib"]
+    assert words[1:3] == ["-m", "jukebox_workshop.cluster.katib"]
     args = katib.trial_parser().parse_args(words[3:])
     for parameter in PARAMETERS:
         katib._value(parameter, getattr(args, parameter.name))  # raises outside the space

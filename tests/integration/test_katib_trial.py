@@ -10,8 +10,8 @@ import sys
 import pytest
 import yaml
 
-from jukebox_workshop import manifests
-from jukebox_workshop.search_space import OBJECTIVE
+from jukebox_workshop.cluster import manifests
+from jukebox_workshop.refine.search_space import OBJECTIVE
 from jukebox_workshop.settings import REPO_ROOT
 
 # Katib's StdOut collector reads `name=value` with this pattern (kubeflow/katib v0.19.0,

@@ -19,11 +19,13 @@ import pytest
 from local_platform import BASICS, UNSET, platform_settings, s3_client
 from model_registry import ModelRegistry
 
-from jukebox_workshop import cli, pipeline, pipeline_steps, platform
+from jukebox_workshop import cli
+from jukebox_workshop.cluster import pipeline, steps
 from jukebox_workshop.errors import WorkshopError
+from jukebox_workshop.local import lifecycle
+from jukebox_workshop.local.workshop import QUICK_PARAMETERS
 from jukebox_workshop.runs import Run
 from jukebox_workshop.settings import data_dir
-from jukebox_workshop.workshop import QUICK_PARAMETERS
 
 pytestmark = [pytest.mark.platform, pytest.mark.slow]
 
@@ -41,14 +43,14 @@ def environment(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, 
             patch.setenv(name, value)
         for name in UNSET:
             patch.delenv(name, raising=False)
-        platform.start(BASICS)
+        lifecycle.start(BASICS)
         try:
-            variables = platform.environment()
+            variables = lifecycle.environment()
             for name, value in variables.items():
                 patch.setenv(name, value)
             yield variables
         finally:
-            platform.stop(grace=1)
+            lifecycle.stop(grace=1)
 
 
 @pytest.fixture(scope="module")
@@ -110,7 +112,7 @@ def test_each_step_hands_on_artifacts_of_its_own(finished):
     record, run = finished
     steps = ["prepare", "train", "evaluate", "upload", "register"]
     assert sorted(path.name for path in run.iterdir()) == sorted(steps)
-    for step, notebook in zip(steps, pipeline_steps.NOTEBOOKS, strict=True):
+    for step, notebook in zip(steps, steps.NOTEBOOKS, strict=True):
         executed = json.loads((run / step / "notebook" / notebook).read_text())
         printed = [o for cell in executed["cells"] for o in cell.get("outputs", [])]
         assert printed, f"{notebook} ran with outputs in {step}'s artifact"
@@ -208,7 +210,7 @@ def test_the_evaluation_stops_a_model_that_does_not_beat_the_baseline(finished, 
     )
 
     with pytest.raises(WorkshopError, match="not clearly better than guessing the most common"):
-        pipeline_steps.evaluate(
+        steps.evaluate(
             run / "prepare" / "dataset",
             run / "prepare" / "prepared",
             model,
@@ -222,7 +224,7 @@ def test_the_dataset_can_come_from_a_bucket(environment, tmp_path):
     s3 = s3_client(environment)
     for name in ("song_properties.parquet", "song_rankings.parquet"):
         s3.upload_file(str(data_dir() / name), "data", f"charts/week-48/{name}")
-    pipeline_steps.fetch_dataset("s3://data/charts/week-48", tmp_path / "fetched")
+    steps.fetch_dataset("s3://data/charts/week-48", tmp_path / "fetched")
     assert sorted(path.name for path in (tmp_path / "fetched").iterdir()) == [
         "song_properties.parquet",
         "song_rankings.parquet",
@@ -231,4 +233,4 @@ def test_the_dataset_can_come_from_a_bucket(environment, tmp_path):
         WorkshopError,
         match="No song_properties.parquet or song_rankings.parquet in s3://data/charts/week-47",
     ):
-        pipeline_steps.fetch_dataset("s3://data/charts/week-47", tmp_path / "missing")
+        steps.fetch_dataset("s3://data/charts/week-47", tmp_path / "missing")

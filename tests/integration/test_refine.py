@@ -21,9 +21,9 @@ from mlflow import MlflowClient
 from model_registry import ModelRegistry
 
 from jukebox_workshop.errors import WorkshopError
+from jukebox_workshop.notebooks import run_notebook
 from jukebox_workshop.runs import Workspace
 from jukebox_workshop.settings import DEFAULT_DATA_DIR
-from jukebox_workshop.steps import run_notebook
 
 pytestmark = [pytest.mark.platform, pytest.mark.slow]
 

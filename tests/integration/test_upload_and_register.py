@@ -239,7 +239,7 @@ def test_registry_token_refused(attendee, run_folder, monkeypatch, tmp_path):
         [
             sys.executable,
             "-m",
-            "jukebox_workshop.registry",
+            "jukebox_workshop.local.registry_server",
             "--port",
             str(port),
             "--database",

@@ -20,9 +20,9 @@ from chart_copies import realistic_rows, write_copy
 from nbclient import NotebookClient
 from nbclient.exceptions import CellExecutionError
 
-from jukebox_workshop.dataset import main as dataset_main
+from jukebox_workshop.dataset.build.commands import main as dataset_main
+from jukebox_workshop.local.workshop import QUICK_PARAMETERS
 from jukebox_workshop.settings import NOTEBOOK_DIR
-from jukebox_workshop.workshop import QUICK_PARAMETERS
 
 pytestmark = pytest.mark.slow
 

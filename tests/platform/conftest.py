@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from local_platform import UNSET, platform_settings
 
-from jukebox_workshop import platform
+from jukebox_workshop.local import lifecycle
 
 
 @pytest.fixture
@@ -20,4 +20,4 @@ def isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[s
     for name in UNSET:
         monkeypatch.delenv(name, raising=False)
     yield settings
-    platform.stop(grace=1)
+    lifecycle.stop(grace=1)

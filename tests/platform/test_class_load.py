@@ -1,5 +1,5 @@
 """A class at once, bounded: 30 attendees upload and register at the same moment, with boto3 and
-the real registry client (benchmarks/class_load.py, in threads here), into one platform."""
+the real registry client (benchmarks/class_load.py, in threads here), into one lifecycle."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import sys
 
 import pytest
 
-from jukebox_workshop import platform
+from jukebox_workshop.local import lifecycle
 from jukebox_workshop.settings import REPO_ROOT
 
 pytestmark = [pytest.mark.platform, pytest.mark.slow]
@@ -27,7 +27,7 @@ def class_load():
 
 def test_a_class_uploads_and_registers_at_once(running_platform: dict[str, str]) -> None:
     load = class_load()
-    pids = {service.name: service.pid for service in platform.status()}
+    pids = {service.name: service.pid for service in lifecycle.status()}
     own, shared = load.class_rounds(running_platform, pids, ATTENDEES)
     print(load.report([own, shared]))
     for round_ in (own, shared):
@@ -40,4 +40,4 @@ def test_a_class_uploads_and_registers_at_once(running_platform: dict[str, str])
     # Under one shared name, the first registrations race to create the model: the real
     # registry answers 409 to all but one, and so does this one; a re-run registers the version.
     assert shared.reruns < ATTENDEES
-    assert platform.is_running()
+    assert lifecycle.is_running()

@@ -15,8 +15,9 @@ import urllib.request
 import pytest
 from local_platform import free_port, held
 
-from jukebox_workshop import platform
-from jukebox_workshop.services import Context, PlatformError, Port, Service
+from jukebox_workshop.errors import PlatformError
+from jukebox_workshop.local import lifecycle
+from jukebox_workshop.local.service import Context, Port, Service
 from jukebox_workshop.settings import state_dir
 
 pytestmark = pytest.mark.platform
@@ -67,7 +68,7 @@ def services(isolated, monkeypatch: pytest.MonkeyPatch) -> dict[str, Service]:
         "web": http_server("web"),
         "api": http_server("api", optional=True, needs=("web",)),
     }
-    monkeypatch.setattr(platform, "SERVICES", described)
+    monkeypatch.setattr(lifecycle, "SERVICES", described)
     return described
 
 
@@ -77,51 +78,51 @@ def body(url: str) -> str:
 
 
 def test_the_default_start_leaves_out_optional_services(services) -> None:
-    assert platform.start() == ["web"]
-    shown = {service.name: service for service in platform.status()}
+    assert lifecycle.start() == ["web"]
+    shown = {service.name: service for service in lifecycle.status()}
     assert shown["web"].running and shown["web"].answering and not shown["api"].running
     assert shown["api"].optional
     assert body(shown["web"].url) == "I am web"
-    assert platform.is_running()  # the optional service is not needed for that
-    assert platform.environment() == {"WEB_URL": shown["web"].url}
-    assert platform.stop() == ["web"]
+    assert lifecycle.is_running()  # the optional service is not needed for that
+    assert lifecycle.environment() == {"WEB_URL": shown["web"].url}
+    assert lifecycle.stop() == ["web"]
 
 
 def test_an_optional_service_starts_with_what_it_needs(services) -> None:
-    assert platform.start(["api"]) == ["web", "api"]
-    shown = {service.name: service for service in platform.status()}
+    assert lifecycle.start(["api"]) == ["web", "api"]
+    shown = {service.name: service for service in lifecycle.status()}
     assert body(shown["api"].url) == "I am api"
-    assert set(platform.environment()) == {"WEB_URL", "API_URL"}
-    assert platform.start(["api"]) == []  # both running: nothing to do
-    assert sorted(platform.stop()) == ["api", "web"]
-    assert not any(service.running for service in platform.status())
+    assert set(lifecycle.environment()) == {"WEB_URL", "API_URL"}
+    assert lifecycle.start(["api"]) == []  # both running: nothing to do
+    assert sorted(lifecycle.stop()) == ["api", "web"]
+    assert not any(service.running for service in lifecycle.status())
 
 
 def test_a_busy_default_moves_the_port_and_it_is_remembered(services) -> None:
     web = services["web"]
     default = web.ports[0].default
     with held(default):
-        platform.start()
-        (shown,) = [service for service in platform.status() if service.name == "web"]
+        lifecycle.start()
+        (shown,) = [service for service in lifecycle.status() if service.name == "web"]
     assert shown.url != f"http://127.0.0.1:{default}"
     moved = shown.ports[0]
     assert moved.number != default and moved.describe().endswith(f"(instead of {default})")
-    platform.stop()
-    platform.start()  # the default is free again, but the address stays the same
-    assert platform.environment()["WEB_URL"] == shown.url
-    platform.stop()
+    lifecycle.stop()
+    lifecycle.start()  # the default is free again, but the address stays the same
+    assert lifecycle.environment()["WEB_URL"] == shown.url
+    lifecycle.stop()
 
 
 def test_clean_removes_what_a_stopped_service_left(services) -> None:
-    platform.start()
+    lifecycle.start()
     with pytest.raises(PlatformError, match="The Test web is still running: stop the platform"):
-        platform.clean()
-    platform.stop()
-    left = platform.leftovers()
+        lifecycle.clean()
+    lifecycle.stop()
+    left = lifecycle.leftovers()
     assert state_dir() / "web" in left and state_dir() / "logs" / "web.log" in left
-    assert platform.clean() == left
-    assert not (state_dir() / "web").exists() and platform.leftovers() == []
-    assert "test-web" not in platform.ports.remembered()
+    assert lifecycle.clean() == left
+    assert not (state_dir() / "web").exists() and lifecycle.leftovers() == []
+    assert "test-web" not in lifecycle.ports.remembered()
 
 
 def test_a_missing_program_stops_the_start_before_anything_runs(services, monkeypatch) -> None:
@@ -130,13 +131,13 @@ def test_a_missing_program_stops_the_start_before_anything_runs(services, monkey
 
     services["api"] = dataclasses.replace(services["api"], command=missing)
     with pytest.raises(PlatformError, match="The test program is missing"):
-        platform.start(["api"])
-    assert not any(service.running for service in platform.status())
+        lifecycle.start(["api"])
+    assert not any(service.running for service in lifecycle.status())
 
 
 def test_an_unknown_service(services) -> None:
     with pytest.raises(PlatformError, match="There is no service 'nope' in the local platform"):
-        platform.start(["nope"])
+        lifecycle.start(["nope"])
 
 
 def test_a_port_taken_between_choice_and_start_is_chosen_again(services) -> None:
@@ -155,8 +156,8 @@ def test_a_port_taken_between_choice_and_start_is_chosen_again(services) -> None
 
     services["web"] = dataclasses.replace(web, prepare=take_the_port_once)
     try:
-        assert platform.start() == ["web"]
-        (web,) = [service for service in platform.status() if service.name == "web"]
+        assert lifecycle.start() == ["web"]
+        (web,) = [service for service in lifecycle.status() if service.name == "web"]
         assert web.answering and web.ports[0].number != taken[0].getsockname()[1]
     finally:
         for thief in taken:
@@ -173,4 +174,4 @@ def test_a_port_named_by_its_variable_is_not_chosen_again(services, monkeypatch)
 
     services["web"] = dataclasses.replace(web, prepare=take_the_port)
     with socket.socket() as thief, pytest.raises(PlatformError, match="stopped while starting"):
-        platform.start()
+        lifecycle.start()

@@ -17,7 +17,7 @@ from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 from local_platform import down, up
 
-from jukebox_workshop import platform
+from jukebox_workshop.local import lifecycle
 
 pytestmark = [pytest.mark.platform, pytest.mark.slow]
 MIB = 1024 * 1024
@@ -72,7 +72,7 @@ class Writer(threading.Thread):
 
 def test_sigkill_mid_write_loses_nothing_acknowledged(isolated: dict[str, str]) -> None:
     environment = up()
-    (s3_server,) = [service for service in platform.status() if service.name == "s3"]
+    (s3_server,) = [service for service in lifecycle.status() if service.name == "s3"]
     writer = Writer(environment, f"faults/{time.time_ns()}")
     writer.start()
     deadline = time.monotonic() + 60

@@ -12,7 +12,7 @@ import psutil
 import pytest
 from local_platform import down, jukebox, s3_client, up
 
-from jukebox_workshop import platform
+from jukebox_workshop.local import lifecycle
 from jukebox_workshop.settings import state_dir
 
 pytestmark = [pytest.mark.platform, pytest.mark.slow]
@@ -34,7 +34,7 @@ def test_objects_survive_down_and_up(isolated: dict[str, str]) -> None:
     pids = down()
     assert len(pids) == 2 and all(gone(pid) for pid in pids)
     assert not list((state_dir() / "run").glob("*.json"))
-    assert not platform.is_running()
+    assert not lifecycle.is_running()
     assert "Nothing to stop" in jukebox("down").stdout
 
     second = up()
@@ -45,7 +45,7 @@ def test_objects_survive_down_and_up(isolated: dict[str, str]) -> None:
 def test_registry_token_mode(isolated: dict[str, str]) -> None:
     environment = up("--registry-token")
     url, token = environment["MODEL_REGISTRY_URL"], environment["MODEL_REGISTRY_TOKEN"]
-    assert stat.S_IMODE(platform.token_file().stat().st_mode) == 0o600
+    assert stat.S_IMODE(lifecycle.token_file().stat().st_mode) == 0o600
     assert httpx.get(url + REGISTERED_MODELS).status_code == 401
     assert (
         httpx.get(url + REGISTERED_MODELS, headers={"Authorization": "Bearer wrong"}).status_code
@@ -79,7 +79,7 @@ def test_down_stops_only_processes_it_started(isolated: dict[str, str]) -> None:
             "registry": {
                 "pid": bystander.pid,
                 "create_time": process.create_time(),
-                "command": ["python", "-m", "jukebox_workshop.registry"],
+                "command": ["python", "-m", "jukebox_workshop.local.registry_server"],
                 "url": "http://127.0.0.1:2",
             },
         }
@@ -88,7 +88,7 @@ def test_down_stops_only_processes_it_started(isolated: dict[str, str]) -> None:
         for name, record in records.items():
             (run / f"{name}.json").write_text(json.dumps(record))
 
-        assert not any(service.running for service in platform.status())
+        assert not any(service.running for service in lifecycle.status())
         result = jukebox("down")
         assert result.returncode == 0, result.stderr
         assert "Nothing to stop" in result.stdout

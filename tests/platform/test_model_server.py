@@ -12,14 +12,15 @@ import psutil
 import pytest
 from local_platform import exported, jukebox
 
-from jukebox_workshop import model_server, platform
+from jukebox_workshop.local import lifecycle
+from jukebox_workshop.local.services import model_server
 from jukebox_workshop.settings import state_dir
 
 pytestmark = [pytest.mark.platform, pytest.mark.slow]
 
 
-def model_server_status() -> platform.ServiceStatus:
-    (status,) = [service for service in platform.status() if service.name == "model-server"]
+def model_server_status() -> lifecycle.ServiceStatus:
+    (status,) = [service for service in lifecycle.status() if service.name == "model-server"]
     return status
 
 
@@ -48,16 +49,16 @@ def test_up_shows_and_down_stops_the_model_server(isolated: dict[str, str]) -> N
 
 
 def test_a_killed_model_server_is_noticed_and_started_again(isolated: dict[str, str]) -> None:
-    platform.start(["model-server"])
+    lifecycle.start(["model-server"])
     killed = model_server_status().pid
     os.kill(killed, signal.SIGKILL)
     deadline = time.monotonic() + 5
     while model_server_status().running and time.monotonic() < deadline:
         time.sleep(0.05)
     assert not model_server_status().running
-    assert "MODEL_SERVER_URL" not in platform.environment()
+    assert "MODEL_SERVER_URL" not in lifecycle.environment()
 
-    assert platform.start(["model-server"]) == ["model-server"]
+    assert lifecycle.start(["model-server"]) == ["model-server"]
     status = model_server_status()
     assert status.running and status.pid != killed
     assert status.url.endswith(f":{isolated['JUKEBOX_MODEL_SERVER_PORT']}")
@@ -67,14 +68,14 @@ def test_a_missing_serving_environment_says_what_to_do(
     isolated: dict[str, str], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
     monkeypatch.setattr(model_server, "VENV", tmp_path / "no-venv")
-    with pytest.raises(platform.PlatformError, match="run `make install`, which creates"):
-        platform.start(["model-server"])
-    assert not any(service.running for service in platform.status())
+    with pytest.raises(lifecycle.PlatformError, match="run `make install`, which creates"):
+        lifecycle.start(["model-server"])
+    assert not any(service.running for service in lifecycle.status())
 
 
 def test_clean_removes_its_folder(isolated: dict[str, str]) -> None:
-    platform.start(["model-server"])
+    lifecycle.start(["model-server"])
     assert (model_server.folder(state_dir()) / "settings.json").is_file()
-    platform.stop(grace=1)
-    platform.clean(["model-server"])
+    lifecycle.stop(grace=1)
+    lifecycle.clean(["model-server"])
     assert not model_server.folder(state_dir()).exists()

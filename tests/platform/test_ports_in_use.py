@@ -12,7 +12,7 @@ import httpx
 import pytest
 from local_platform import BASICS, down, free_port, held, jukebox, s3_client, up
 
-from jukebox_workshop import platform
+from jukebox_workshop.local import lifecycle
 from jukebox_workshop.settings import state_dir
 
 pytestmark = [pytest.mark.platform, pytest.mark.slow]
@@ -71,30 +71,30 @@ def test_a_second_platform_beside_a_running_one(
     free ports where the first platform holds the defaults."""
     first = up()
     # The second platform's defaults are the ports the first one runs on.
-    in_use = platform.current_ports()
+    in_use = lifecycle.current_ports()
     moved = {
         name: dataclasses.replace(
             service,
             ports=tuple(dataclasses.replace(p, default=in_use[p.key]) for p in service.ports),
         )
-        for name, service in platform.SERVICES.items()
+        for name, service in lifecycle.SERVICES.items()
     }
-    monkeypatch.setattr(platform, "SERVICES", moved)
+    monkeypatch.setattr(lifecycle, "SERVICES", moved)
     for service in moved.values():
         for port in service.ports:
             monkeypatch.delenv(port.variable)
     monkeypatch.setenv("JUKEBOX_STATE_DIR", str(tmp_path / "second"))
     try:
-        assert platform.start(BASICS) == list(BASICS)
-        second = platform.environment()
+        assert lifecycle.start(BASICS) == list(BASICS)
+        second = lifecycle.environment()
         assert second["AWS_S3_ENDPOINT"] != first["AWS_S3_ENDPOINT"]
         assert second["MODEL_REGISTRY_URL"] != first["MODEL_REGISTRY_URL"]
         s3_client(second).put_object(Bucket="models", Key="second-only", Body=b"2")
     finally:
-        platform.stop(grace=1)
+        lifecycle.stop(grace=1)
     monkeypatch.setenv("JUKEBOX_STATE_DIR", isolated["JUKEBOX_STATE_DIR"])
     # The first one was not touched.
-    assert all(s.answering for s in platform.status() if s.name in BASICS)
+    assert all(s.answering for s in lifecycle.status() if s.name in BASICS)
     listing = s3_client(first).list_objects_v2(Bucket="models", Prefix="second-only")
     assert listing["KeyCount"] == 0
 
@@ -106,15 +106,15 @@ def test_a_busy_grpc_twin_moves_the_port(
     (With a default of the test's own, free with its neighbour, so that other test runs on
     the machine do not race for 9888.)"""
     default = free_port((1, 10000, 10001))
-    s3 = platform.SERVICES["s3"]
+    s3 = lifecycle.SERVICES["s3"]
     ports = tuple(
         dataclasses.replace(port, default=default) if port.key == "filer" else port
         for port in s3.ports
     )
-    monkeypatch.setitem(platform.SERVICES, "s3", dataclasses.replace(s3, ports=ports))
+    monkeypatch.setitem(lifecycle.SERVICES, "s3", dataclasses.replace(s3, ports=ports))
     monkeypatch.delenv("JUKEBOX_S3_FILER_PORT")
     with held(default + 10000):
-        platform.start()
-    assert platform.current_ports()["filer"] == default + 1
+        lifecycle.start()
+    assert lifecycle.current_ports()["filer"] == default + 1
     assert busy(default + 10001)  # weed listens on the new twin
-    assert s3_client(platform.environment()).list_buckets()["Buckets"]
+    assert s3_client(lifecycle.environment()).list_buckets()["Buckets"]

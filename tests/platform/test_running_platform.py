@@ -17,14 +17,14 @@ from botocore.config import Config
 from botocore.exceptions import ClientError
 from local_platform import JUKEBOX, jukebox, s3_client
 
-from jukebox_workshop import platform
+from jukebox_workshop.local import lifecycle
 from jukebox_workshop.settings import BUCKETS, S3_VARIABLES, state_dir
 
 pytestmark = [pytest.mark.platform, pytest.mark.slow]
 
 
 def test_every_service_answers(running_platform: dict[str, str]) -> None:
-    assert platform.is_running()
+    assert lifecycle.is_running()
     assert httpx.get(f"{running_platform['MODEL_REGISTRY_URL']}/healthz").status_code == 200
     assert s3_client(running_platform).list_buckets()["ResponseMetadata"]["HTTPStatusCode"] == 200
     assert httpx.get(f"{running_platform['MLFLOW_TRACKING_URI']}/health").text == "OK"
@@ -85,12 +85,12 @@ def test_credentials_are_private_files(running_platform: dict[str, str]) -> None
     assert running_platform["AWS_SECRET_ACCESS_KEY"] in (state_dir() / "s3-secret-key").read_text()
 
 
-DEFAULT = [name for name, service in platform.SERVICES.items() if not service.optional]
+DEFAULT = [name for name, service in lifecycle.SERVICES.items() if not service.optional]
 
 
-def running() -> list[platform.ServiceStatus]:
+def running() -> list[lifecycle.ServiceStatus]:
     """The services that run: all but the optional model server."""
-    services = [service for service in platform.status() if service.running]
+    services = [service for service in lifecycle.status() if service.running]
     assert [service.name for service in services] == DEFAULT
     return services
 
@@ -122,7 +122,7 @@ def test_env_prints_every_variable_shell_quoted(running_platform: dict[str, str]
         exported[name] = value
     assert set(exported) == {*S3_VARIABLES, "MODEL_REGISTRY_URL", "MLFLOW_TRACKING_URI"}
     assert exported == running_platform
-    ports = platform.current_ports()
+    ports = lifecycle.current_ports()
     assert exported["AWS_S3_ENDPOINT"] == f"http://127.0.0.1:{ports['s3']}"
     assert exported["MODEL_REGISTRY_URL"] == f"http://127.0.0.1:{ports['registry']}"
     assert exported["MLFLOW_TRACKING_URI"] == f"http://127.0.0.1:{ports['mlflow']}"
@@ -157,15 +157,15 @@ def test_status_shows_pid_url_and_memory(running_platform: dict[str, str]) -> No
 
 
 def test_up_again_starts_nothing(running_platform: dict[str, str]) -> None:
-    before = {service.name: service.pid for service in platform.status()}
+    before = {service.name: service.pid for service in lifecycle.status()}
     result = jukebox("up")
     assert result.returncode == 0, result.stderr
     assert result.stdout.count("already running") == len(DEFAULT)
     assert running_platform["AWS_SECRET_ACCESS_KEY"] not in result.stdout + result.stderr
-    assert {service.name: service.pid for service in platform.status()} == before
+    assert {service.name: service.pid for service in lifecycle.status()} == before
 
 
 def test_asking_for_a_token_while_running_without_one(running_platform: dict[str, str]) -> None:
-    with pytest.raises(platform.PlatformError, match="already running without a token"):
-        platform.start(registry_token=True)
-    assert platform.is_running()
+    with pytest.raises(lifecycle.PlatformError, match="already running without a token"):
+        lifecycle.start(registry_token=True)
+    assert lifecycle.is_running()

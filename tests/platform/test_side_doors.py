@@ -24,7 +24,8 @@ from boto3.s3.transfer import TransferConfig
 from botocore.exceptions import ClientError
 from local_platform import s3_client, up
 
-from jukebox_workshop import platform, s3_server
+from jukebox_workshop.local import lifecycle
+from jukebox_workshop.local.services import s3
 from jukebox_workshop.settings import state_dir
 
 pytestmark = [pytest.mark.platform, pytest.mark.slow]
@@ -32,11 +33,11 @@ EVIL = "http://evil.example"
 
 
 def config_dir() -> Path:
-    return s3_server.data_dir(state_dir()) / "config"
+    return s3.data_dir(state_dir()) / "config"
 
 
 def url(key: str, path: str = "/") -> str:
-    return f"http://127.0.0.1:{platform.current_ports()[key]}{path}"
+    return f"http://127.0.0.1:{lifecycle.current_ports()[key]}{path}"
 
 
 @pytest.fixture(scope="module")
@@ -54,9 +55,9 @@ def unchanged(environment: dict[str, str], key: str, body: bytes) -> bool:
 def chunk_id(key: str) -> str:
     """The volume file id of the object's chunk, asked the way an administrator would: with
     `weed shell`, which finds the platform's certificates in the configuration folder."""
-    command = [str(s3_server.find_weed()), "shell"]
-    command += [f"-master=127.0.0.1:{platform.current_ports()['master']}"]
-    command += [f"-filer=127.0.0.1:{platform.current_ports()['filer']}"]
+    command = [str(s3.find_weed()), "shell"]
+    command += [f"-master=127.0.0.1:{lifecycle.current_ports()['master']}"]
+    command += [f"-filer=127.0.0.1:{lifecycle.current_ports()['filer']}"]
     shell = subprocess.run(
         command,
         input=f"fs.meta.cat /buckets/models/{key}\n",
@@ -81,7 +82,7 @@ def token(key: str, claims: dict) -> str:
 
 
 def test_only_the_described_ports_listen(running_platform: dict[str, str]) -> None:
-    (s3,) = [service for service in platform.status() if service.name == "s3"]
+    (s3,) = [service for service in lifecycle.status() if service.name == "s3"]
     listening = {
         connection.laddr.port
         for connection in psutil.Process(s3.pid).net_connections(kind="inet")
@@ -160,7 +161,7 @@ def handshake(port: int, certificate: tuple[Path, Path] | None = None) -> None:
 
 
 def test_grpc_ports_want_the_platforms_client_certificate(running_platform: dict[str, str]) -> None:
-    (s3,) = [service for service in platform.status() if service.name == "s3"]
+    (s3,) = [service for service in lifecycle.status() if service.name == "s3"]
     grpc_ports = [shown.number + 10000 for shown in s3.ports]
     tls = config_dir() / "tls"
     for port in grpc_ports:

@@ -8,14 +8,14 @@ from pathlib import Path
 import pytest
 from local_platform import jukebox
 
-from jukebox_workshop import platform
+from jukebox_workshop.local import lifecycle
 from jukebox_workshop.settings import state_dir
 
 pytestmark = pytest.mark.platform
 
 
 def assert_nothing_running(settings: dict[str, str]) -> None:
-    assert not any(service.running for service in platform.status())
+    assert not any(service.running for service in lifecycle.status())
     assert not list((state_dir() / "run").glob("*.json"))
     for variable in ("JUKEBOX_S3_PORT", "JUKEBOX_REGISTRY_PORT"):
         with pytest.raises(ConnectionRefusedError):  # nothing listens there any more

@@ -25,7 +25,7 @@ def free_port() -> int:
 
 @dataclass
 class RegistryProcess:
-    """One `python -m jukebox_workshop.registry` process; start() waits for /healthz."""
+    """One `python -m jukebox_workshop.local.registry_server` process; start() waits for /healthz."""
 
     database: Path
     port: int = field(default_factory=free_port)
@@ -39,7 +39,13 @@ class RegistryProcess:
         return f"http://127.0.0.1:{self.port}"
 
     def command(self) -> list[str]:
-        command = [sys.executable, "-m", "jukebox_workshop.registry", "--host", "127.0.0.1"]
+        command = [
+            sys.executable,
+            "-m",
+            "jukebox_workshop.local.registry_server",
+            "--host",
+            "127.0.0.1",
+        ]
         command += ["--port", str(self.port), "--database", str(self.database)]
         if self.token_file is not None:
             command += ["--token-file", str(self.token_file)]

@@ -154,7 +154,8 @@ def test_two_attendees_creating_one_model_at_once_are_told_to_run_again(
 ) -> None:
     from model_registry.types import RegisteredModel
 
-    from jukebox_workshop.errors import WorkshopError, explain_registry_errors
+    from jukebox_workshop.errors import WorkshopError
+    from jukebox_workshop.explain import explain_registry_errors
 
     register(client, unique)  # the other attendee's cell won the race
     # What register_model sends next when its own look-up ran just before the other's create.

@@ -147,7 +147,7 @@ def test_stops_cleanly_on_sigterm_and_sigint(
 
 def run_expecting_failure(*args: str) -> str:
     """Run the server with bad settings; return its single line of complaint."""
-    command = [sys.executable, "-m", "jukebox_workshop.registry", *args]
+    command = [sys.executable, "-m", "jukebox_workshop.local.registry_server", *args]
     result = subprocess.run(command, capture_output=True, text=True, timeout=30)
     assert result.returncode != 0
     lines = result.stderr.strip().splitlines()

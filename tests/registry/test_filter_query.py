@@ -10,8 +10,8 @@ from pathlib import Path
 import httpx
 import pytest
 
-from jukebox_workshop.registry import filtering
-from jukebox_workshop.registry.errors import BadRequest
+from jukebox_workshop.local.registry_server import filtering
+from jukebox_workshop.local.registry_server.errors import BadRequest
 
 from .registry_process import RegistryProcess
 from .test_http import PREFIXES, created, error

@@ -10,7 +10,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from jukebox_workshop.registry.middleware import MAX_BODY_BYTES
+from jukebox_workshop.local.registry_server.middleware import MAX_BODY_BYTES
 
 from .registry_process import RegistryProcess
 from .test_http import PREFIXES

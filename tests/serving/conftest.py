@@ -8,7 +8,7 @@ import pytest
 from local_platform import UNSET, platform_settings
 from model_versions import Served, upload_and_register
 
-from jukebox_workshop import platform
+from jukebox_workshop.local import lifecycle
 
 MODEL = "jukebox-test"
 VERSIONS = {"20260101-000000": 1, "20260102-000000": 2}  # version: seed, registered in this order
@@ -23,13 +23,13 @@ def serving(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
             patch.setenv(name, value)
         for name in UNSET:
             patch.delenv(name, raising=False)
-        assert platform.start(["model-server"]) == ["s3", "registry", "model-server"]
+        assert lifecycle.start(["model-server"]) == ["s3", "registry", "model-server"]
         try:
-            environment = platform.environment()
+            environment = lifecycle.environment()
             onnx = {
                 version: upload_and_register(environment, MODEL, version, seed)
                 for version, seed in VERSIONS.items()
             }
             yield Served(environment, MODEL, onnx)
         finally:
-            platform.stop(grace=1)
+            lifecycle.stop(grace=1)

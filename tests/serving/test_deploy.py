@@ -22,9 +22,10 @@ from model_versions import (
     v2_request,
 )
 
-from jukebox_workshop import model_server, platform
 from jukebox_workshop.dataset.schema import FEATURES
-from jukebox_workshop.deploy import DeployError, deploy, version_to_deploy
+from jukebox_workshop.local import lifecycle
+from jukebox_workshop.local.deploy import DeployError, deploy, version_to_deploy
+from jukebox_workshop.local.services import model_server
 from jukebox_workshop.settings import state_dir
 
 pytestmark = [pytest.mark.platform, pytest.mark.slow]
@@ -48,7 +49,7 @@ def served_answer(served: Served, songs: list[dict]) -> tuple[str, np.ndarray]:
 
 
 def server_pid() -> int:
-    (status,) = [service for service in platform.status() if service.name == "model-server"]
+    (status,) = [service for service in lifecycle.status() if service.name == "model-server"]
     assert status.pid is not None
     return status.pid
 

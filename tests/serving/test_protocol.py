@@ -10,8 +10,8 @@ import psutil
 import pytest
 from model_versions import SONG, Served, v2_request
 
-from jukebox_workshop import platform
-from jukebox_workshop.deploy import deploy
+from jukebox_workshop.local import lifecycle
+from jukebox_workshop.local.deploy import deploy
 
 pytestmark = [pytest.mark.platform, pytest.mark.slow]
 JSON = {"Content-Type": "application/json"}
@@ -33,13 +33,13 @@ def test_health_metadata_and_ready(deployed: Served) -> None:
 
 
 def test_listens_on_loopback_only(deployed: Served) -> None:
-    (status,) = [service for service in platform.status() if service.name == "model-server"]
+    (status,) = [service for service in lifecycle.status() if service.name == "model-server"]
     listening = [
         connection.laddr
         for connection in psutil.Process(status.pid).net_connections(kind="inet")
         if connection.status == psutil.CONN_LISTEN
     ]
-    port = platform.current_ports()["model-server"]
+    port = lifecycle.current_ports()["model-server"]
     # gRPC listens on an IPv6 socket for 127.0.0.1, shown as ::ffff:127.0.0.1.
     assert {address.ip.removeprefix("::ffff:") for address in listening} == {"127.0.0.1"}
     assert {address.port for address in listening} == {port, port + 1}  # REST and gRPC

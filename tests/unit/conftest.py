@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from jukebox_workshop.dataset.generate import GeneratedDataset, build_dataset, generate
+from jukebox_workshop.dataset.build.generate import GeneratedDataset, build_dataset, generate
 
 SMALL_DAYS = 10  # enough for weekly movements, quick to generate
 

@@ -19,9 +19,9 @@ import pytest
 import yaml
 from kubernetes.client import ApiClient
 
-from jukebox_workshop import katib, manifests, pipeline
+from jukebox_workshop.cluster import katib, manifests, pipeline
 from jukebox_workshop.errors import WorkshopError
-from jukebox_workshop.search_space import OBJECTIVE, PARAMETERS
+from jukebox_workshop.refine.search_space import OBJECTIVE, PARAMETERS
 
 SCHEMAS = Path(__file__).parents[1] / "schemas"
 # Kubernetes types the Katib definitions refer to but do not contain.
@@ -83,7 +83,7 @@ def test_the_steps_are_the_notebooks_in_order():
         assert before in tasks[after]["dependentTasks"]
     for name in order:
         source = spec["deploymentSpec"]["executors"][f"exec-{name}"]["container"]["command"][-1]
-        assert f"pipeline_steps.{name}(" in source, "each step calls the notebook runner"
+        assert f"steps.{name}(" in source, "each step calls the notebook runner"
         assert spec["deploymentSpec"]["executors"][f"exec-{name}"]["container"]["image"] == (
             pipeline.IMAGE
         )

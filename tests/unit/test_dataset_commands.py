@@ -3,7 +3,7 @@
 import pandas as pd
 from chart_copies import kaggle_rows, write_copy
 
-from jukebox_workshop.dataset import main
+from jukebox_workshop.dataset.build.commands import main
 from jukebox_workshop.dataset.schema import PROPERTIES_FILE, RANKINGS_FILE
 
 

@@ -7,14 +7,8 @@ import pyarrow.parquet as pq
 import pytest
 from chart_copies import kaggle_rows, realistic_rows, write_copy
 
-from jukebox_workshop.dataset import (
-    DatasetExistsError,
-    DatasetNotFoundError,
-    DataValidationError,
-    convert,
-    validate_dataset,
-)
-from jukebox_workshop.dataset.convert import MIN_SONGS
+from jukebox_workshop.dataset import validate_dataset
+from jukebox_workshop.dataset.build.convert import MIN_SONGS, convert
 from jukebox_workshop.dataset.schema import (
     PROPERTIES_DTYPES,
     PROPERTIES_FILE,
@@ -22,6 +16,7 @@ from jukebox_workshop.dataset.schema import (
     RANKINGS_FILE,
     arrow_schema,
 )
+from jukebox_workshop.errors import DatasetExistsError, DatasetNotFoundError, DataValidationError
 
 A, B, C = "a" * 22, "b" * 22, "c" * 22
 

@@ -9,8 +9,8 @@ import pandas as pd
 import pyarrow.parquet as pq
 import pytest
 
-from jukebox_workshop.dataset import generate, validate_dataset
-from jukebox_workshop.dataset.generate import MIN_DAYS, build_dataset
+from jukebox_workshop.dataset import validate_dataset
+from jukebox_workshop.dataset.build.generate import MIN_DAYS, build_dataset, generate
 from jukebox_workshop.dataset.schema import (
     CHART_SIZE,
     COUNTRY_CODES,

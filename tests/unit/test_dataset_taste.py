@@ -3,8 +3,8 @@
 import numpy as np
 import pytest
 
-from jukebox_workshop.dataset import taste
-from jukebox_workshop.dataset.features import sample_features
+from jukebox_workshop.dataset.build import taste
+from jukebox_workshop.dataset.build.features import sample_features
 from jukebox_workshop.dataset.schema import COUNTRY_CODES
 
 

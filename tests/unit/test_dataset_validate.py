@@ -8,13 +8,12 @@ import pytest
 from jukebox_workshop.dataset import (
     PROPERTIES_SCHEMA,
     RANKINGS_SCHEMA,
-    DatasetNotFoundError,
-    DataValidationError,
     rankings_schema,
     validate_dataset,
     validate_table,
 )
 from jukebox_workshop.dataset.schema import PROPERTIES_FILE, RANKINGS_FILE
+from jukebox_workshop.errors import DatasetNotFoundError, DataValidationError
 
 
 @pytest.fixture

@@ -7,8 +7,8 @@ import sys
 import nbformat
 import pytest
 
+from jukebox_workshop.local.workshop import notebooks
 from jukebox_workshop.settings import NOTEBOOK_DIR
-from jukebox_workshop.workshop import notebooks
 
 NOTEBOOKS = notebooks()
 IDS = [path.name for path in NOTEBOOKS]

@@ -8,8 +8,9 @@ from pathlib import Path
 import pytest
 from local_platform import free_port, held
 
-from jukebox_workshop import ports
-from jukebox_workshop.services import PlatformError, Port, PortInUseError
+from jukebox_workshop.errors import PlatformError, PortInUseError
+from jukebox_workshop.local import ports
+from jukebox_workshop.local.service import Port
 
 GRPC = (("gRPC", 10000),)
 

@@ -6,7 +6,7 @@ import statistics
 
 import pytest
 
-from jukebox_workshop.promotion import SIGMAS, decide
+from jukebox_workshop.refine.promotion import SIGMAS, decide
 
 SEEDS = [0.300, 0.304, 0.302]  # the current configuration's validation top-5 over three seeds
 NOISE = statistics.stdev(SEEDS)  # 0.002: the rule asks for more than 0.4 points

@@ -8,8 +8,8 @@ import nbformat
 import optuna
 import pytest
 
-from jukebox_workshop import search_space
-from jukebox_workshop.search_space import OBJECTIVE, PARAMETERS, Parameter
+from jukebox_workshop.refine import search_space
+from jukebox_workshop.refine.search_space import OBJECTIVE, PARAMETERS, Parameter
 from jukebox_workshop.settings import NOTEBOOK_DIR
 
 

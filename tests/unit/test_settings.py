@@ -5,13 +5,8 @@ from __future__ import annotations
 import pytest
 
 from jukebox_workshop import settings
-from jukebox_workshop.settings import (
-    S3_VARIABLES,
-    MissingSettingsError,
-    explicit_port,
-    registry_auth_requested,
-    require,
-)
+from jukebox_workshop.errors import MissingSettingsError
+from jukebox_workshop.settings import S3_VARIABLES, explicit_port, registry_auth_requested, require
 
 
 def test_require_returns_the_values(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -2,8 +2,8 @@
 
 import json
 
+from jukebox_workshop.local.workshop import notebooks, summary
 from jukebox_workshop.runs import Workspace
-from jukebox_workshop.workshop import notebooks, summary
 
 
 def write(path, data):

@@ -1,15 +1,13 @@
-"""The workshop's song dataset: generate it, convert the real Kaggle CSV, validate it.
+"""The workshop's song dataset as the notebooks read it: its schema, validation, countries, Bayes ceiling.
+
+Generating it and converting the real Kaggle CSV live in `dataset.build`.
 
 `PROPERTIES_SCHEMA` and `RANKINGS_SCHEMA` (pandera) define the two files; notebook 2 checks
 the data against them. `properties, rankings = validate_dataset()` does the same from a
 script: it reads JUKEBOX_DATA_DIR, or jukebox/data when it is not set.
 """
 
-from .commands import main
-from .convert import convert
-from .errors import DatasetError, DatasetExistsError, DatasetNotFoundError, DataValidationError
-from .generate import build_dataset, generate
-from .schema import (
+from jukebox_workshop.dataset.schema import (
     COUNTRY_CODES,
     FEATURES,
     PROPERTIES_COLUMNS,
@@ -21,7 +19,13 @@ from .schema import (
     TARGET,
     rankings_schema,
 )
-from .validate import validate_dataset, validate_table
+from jukebox_workshop.dataset.validate import validate_dataset, validate_table
+from jukebox_workshop.errors import (
+    DatasetError,
+    DatasetExistsError,
+    DatasetNotFoundError,
+    DataValidationError,
+)
 
 __all__ = [
     "COUNTRY_CODES",
@@ -37,10 +41,6 @@ __all__ = [
     "DatasetError",
     "DatasetExistsError",
     "DatasetNotFoundError",
-    "build_dataset",
-    "convert",
-    "generate",
-    "main",
     "rankings_schema",
     "validate_dataset",
     "validate_table",

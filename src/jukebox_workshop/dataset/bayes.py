@@ -13,8 +13,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .generate import build_dataset
-from .schema import PROPERTIES_FILE
+from jukebox_workshop.dataset.build.generate import build_dataset
+from jukebox_workshop.dataset.schema import PROPERTIES_FILE
 
 REPORT_FILE = "generator_report.json"
 

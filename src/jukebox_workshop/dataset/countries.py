@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from .schema import COUNTRY_CODES
+from jukebox_workshop.dataset.schema import COUNTRY_CODES
 
 LATIN_AMERICA = "Latin America and the Caribbean"
 

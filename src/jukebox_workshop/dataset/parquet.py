@@ -8,7 +8,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from .schema import arrow_schema, conform
+from jukebox_workshop.dataset.schema import arrow_schema, conform
 
 
 def write_parquet(frame: pd.DataFrame, path: Path, dtypes: dict[str, str]) -> None:

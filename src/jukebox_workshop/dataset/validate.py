@@ -15,10 +15,15 @@ from pathlib import Path
 import pandas as pd
 import pandera.pandas as pa
 
-from ..settings import data_dir as default_data_dir
-from .errors import DatasetNotFoundError, DataValidationError
-from .parquet import read_parquet
-from .schema import PROPERTIES_FILE, PROPERTIES_SCHEMA, RANKINGS_FILE, rankings_schema
+from jukebox_workshop.dataset.parquet import read_parquet
+from jukebox_workshop.dataset.schema import (
+    PROPERTIES_FILE,
+    PROPERTIES_SCHEMA,
+    RANKINGS_FILE,
+    rankings_schema,
+)
+from jukebox_workshop.errors import DatasetNotFoundError, DataValidationError
+from jukebox_workshop.settings import data_dir as default_data_dir
 
 FIX_HINT = (
     "Fix the data, or regenerate it with `make data` "

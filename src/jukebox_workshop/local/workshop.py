@@ -1,0 +1,174 @@
+"""`make workshop`: run every notebook in order on the local platform, then summarise what each produced."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import time
+from pathlib import Path
+
+import nbformat
+from nbclient import NotebookClient
+from nbclient.exceptions import CellExecutionError
+
+from jukebox_workshop.runs import Workspace
+from jukebox_workshop.settings import (
+    DEFAULT_MODEL_NAME,
+    NOTEBOOK_DIR,
+    OUTPUT_DIR,
+    REPO_ROOT,
+    model_name,
+)
+
+EXECUTED_DIR = REPO_ROOT / "build" / "executed"
+
+# Small values so that the tests run the notebooks quickly; the notebooks' defaults are for class.
+QUICK_PARAMETERS = {
+    "JUKEBOX_EPOCHS": "40",
+    "JUKEBOX_LEAK_DEMO_ROWS": "5000",
+    "JUKEBOX_BASELINE_TREES": "100",
+    "JUKEBOX_TRIALS": "2",
+    "JUKEBOX_SEARCH_MINUTES": "2",
+    "JUKEBOX_NOISE_SEEDS": "2",
+}
+
+
+def notebooks() -> list[Path]:
+    """The workshop notebooks, in order (their names start with their number)."""
+    return sorted(NOTEBOOK_DIR.glob("[0-9][0-9]-*.ipynb"))
+
+
+def run_notebook(path: Path, timeout: int = 1800) -> float:
+    """Execute a notebook in its own folder, save the executed copy, return the seconds it took."""
+    notebook = nbformat.read(path, as_version=4)
+    client = NotebookClient(
+        notebook,
+        timeout=timeout,
+        kernel_name="python3",
+        resources={"metadata": {"path": str(path.parent)}},
+    )
+    EXECUTED_DIR.mkdir(parents=True, exist_ok=True)
+    started = time.perf_counter()
+    # The kernel process's own messages (start-up warnings) go to a log, not the terminal.
+    with open(EXECUTED_DIR / f"{path.stem}.kernel.log", "w") as kernel_log:
+        try:
+            client.execute(stderr=kernel_log)
+        finally:
+            nbformat.write(notebook, EXECUTED_DIR / path.name)
+    return time.perf_counter() - started
+
+
+def _read(path: Path) -> dict:
+    return json.loads(path.read_text()) if path.exists() else {}
+
+
+def summary(output_dir: Path = OUTPUT_DIR) -> list[str]:
+    """One line per stage, from the files the notebooks wrote."""
+    workspace = Workspace(output_dir)
+    prepared = _read(workspace.preprocessing_file)
+    version = workspace.latest_version()
+    if not version:
+        return [f"No training run found in {workspace.runs_dir}/."]
+    run = workspace.run(version)
+    training = _read(run.training_file)
+    metrics = _read(run.metrics_file)
+    upload = _read(run.upload_file)
+    registration = _read(run.registration_file)
+
+    lines = []
+    if prepared:
+        sizes = prepared["split"]["examples"]
+        lines.append(
+            f"prepared   {sizes['train']:,} train / {sizes['validation']:,} validation / "
+            f"{sizes['test']:,} test examples, split by song"
+        )
+    if training:
+        lines.append(
+            f"trained    version {version}: {training['epochs_run']} epochs in "
+            f"{training['training_seconds']:.0f} s"
+        )
+    if metrics:
+        model = metrics["model"]
+        forest = metrics["baselines"].get("random forest", {})
+        line = (
+            f"evaluated  test top-1 {model['accuracy']:.1%}, top-5 {model['top5_accuracy']:.1%}, "
+            f"macro F1 {model['macro_f1']:.1%}"
+        )
+        if forest:
+            line += f" (random forest top-5 {forest['top5_accuracy']:.1%})"
+        if metrics.get("bayes"):
+            line += f" (best achievable top-5 {metrics['bayes']['top5']:.1%})"
+        lines.append(line)
+    if upload:
+        lines.append(f"uploaded   {len(upload['objects'])} objects to {upload['uri']}")
+    if registration:
+        # Records written before models were named per attendee have no name: it was jukebox.
+        name = registration.get("model_name", DEFAULT_MODEL_NAME)
+        lines.append(
+            f"registered model '{name}' (id {registration['registered_model_id']}), version "
+            f"{registration['model_version_id']}, artifact {registration['model_artifact_id']} "
+            f"at {registration['registry_url']}"
+        )
+    lines += refinement_lines(workspace)
+    if serving := _read(workspace.serving_file):
+        example = serving["example"]
+        top = ", ".join(f"{country} {p:.1%}" for country, p in example["top_countries"])
+        lines.append(
+            f"served     model '{serving['model_name']}' version {serving['version']} at "
+            f"{serving['model_url']}"
+        )
+        lines.append(f"           {example['song']}: {top}")
+    return lines
+
+
+def refinement_lines(workspace: Workspace) -> list[str]:
+    """The newest search's result and promotion decision (notebook 7), if there was one."""
+    refined = [run for run in workspace.runs() if run.refinement_file.is_file()]
+    if not refined:
+        return []
+    run, record = refined[-1], refined[-1].refinement()
+    if record["promoted"]:
+        decision = "promoted: it is the version to deploy"
+    else:
+        decision = f"not promoted: version {record['parent_version']} stays the one to deploy"
+    return [
+        f"refined    {record['study_trials']} trials in study {record['study_name']}; the best, "
+        f"trial {record['best_trial']}, is version {run.version}, {decision}",
+        f"           {record['promotion_reason']}",
+    ]
+
+
+def main() -> int:
+    from jukebox_workshop.local import lifecycle
+
+    name = model_name()  # an invalid JUKEBOX_MODEL_NAME stops here, before any notebook runs
+    started = lifecycle.start()
+    os.environ.update(lifecycle.environment())
+    if started:
+        print("Started the local platform (stop it with `make down`).")
+
+    print(f"Model name: {name} (JUKEBOX_MODEL_NAME changes it)")
+    timings = []
+    for path in notebooks():
+        print(f"Running {path.name} ...", flush=True)
+        try:
+            seconds = run_notebook(path)
+        except CellExecutionError as error:
+            last_line = str(error).strip().splitlines()[-1]
+            print(
+                f"\n{path.name} failed: {last_line}\n"
+                f"The executed notebook, with the error, is in {EXECUTED_DIR / path.name}.",
+                file=sys.stderr,
+            )
+            return 1
+        timings.append((path.name, seconds))
+        print(f"  done in {seconds:.0f} s")
+
+    print("\nWorkshop summary")
+    for name, seconds in timings:
+        print(f"  {name:<22} {seconds:6.1f} s")
+    for line in summary():
+        print(f"  {line}")
+    print(f"\nExecuted notebooks (with outputs): {EXECUTED_DIR}")
+    return 0

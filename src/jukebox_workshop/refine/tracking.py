@@ -1,0 +1,63 @@
+"""MLflow for notebook 7: where the runs go, and a clear message when the server fails.
+
+The notebook calls mlflow directly; `tracking_uri` only chooses the store, and wrapping a call
+in `explain_mlflow_errors` only changes the message of what goes wrong.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from mlflow import MlflowClient
+from mlflow.exceptions import MlflowException
+
+from jukebox_workshop.errors import WorkshopError
+from jukebox_workshop.explain import LOCAL_HINT
+from jukebox_workshop.runs import Workspace
+from jukebox_workshop.settings import TRACKING_URI_VARIABLE, temporary_environment
+
+_REFUSED = {"UNAUTHENTICATED", "PERMISSION_DENIED"}
+# Read by mlflow at each request: one attempt, ten seconds, for the first contact only.
+_ONE_QUICK_TRY = {"MLFLOW_HTTP_REQUEST_MAX_RETRIES": "0", "MLFLOW_HTTP_REQUEST_TIMEOUT": "10"}
+
+
+def tracking_uri(workspace: Workspace) -> str:
+    """MLFLOW_TRACKING_URI (a cluster's or the local platform's server), else a local store."""
+    return os.environ.get(TRACKING_URI_VARIABLE) or workspace.local_tracking_uri
+
+
+def is_server(uri: str) -> bool:
+    return uri.startswith(("http://", "https://"))
+
+
+@contextmanager
+def explain_mlflow_errors(uri: str) -> Iterator[None]:
+    """Re-raise MLflow's failures to reach or use the tracking server as a WorkshopError."""
+    try:
+        yield
+    except MlflowException as error:
+        text = str(error)
+        if error.error_code in _REFUSED:
+            raise WorkshopError(
+                f"The MLflow tracking server at {uri} refused the request ({error.error_code}). "
+                "Set MLFLOW_TRACKING_TOKEN (for example to the output of `oc whoami -t`), or ask "
+                "your instructor for access to MLflow."
+            ) from None
+        if "failed with exception" in text or "error code 404" in text:
+            reason = "it answered 404" if "error code 404" in text else "no connection"
+            raise WorkshopError(
+                f"Cannot reach the MLflow tracking server at {uri} ({reason}). Check "
+                f"{TRACKING_URI_VARIABLE} (scheme, host and port), or unset it to keep the runs "
+                f"in a local store under output/refine/. {LOCAL_HINT}"
+            ) from None
+        raise
+
+
+def check_server(uri: str) -> None:
+    """One quick request, so that a server that is down is reported before the search starts."""
+    if not is_server(uri):
+        return
+    with temporary_environment(_ONE_QUICK_TRY), explain_mlflow_errors(uri):
+        MlflowClient(tracking_uri=uri).search_experiments(max_results=1)

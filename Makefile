@@ -9,12 +9,13 @@ DEV := $(VENV)/.dev-installed
 SERVING_VENV := .venv-serving
 SERVING := $(SERVING_VENV)/.installed
 
-.PHONY: help install workshop test test-workbench unit lab up down status env data preflight benchmark images lint clean pipeline manifests
+.PHONY: help install workshop test check test-workbench unit lab up down status env data preflight benchmark images lint clean pipeline manifests
 
 help:
 	@echo "make workshop   run every notebook in order on the local platform, then print a summary"
 	@echo "make test       lint, then the whole test suite (unit, integration, notebooks)"
-	@echo "make unit       the fast unit tests only"
+	@echo "make check     the fast lane while working: lint, then every test not marked slow"
+	@echo "make unit       the unit tests only"
 	@echo "make test-workbench  the workbench install and the notebooks in simulated OpenShift AI images"
 	@echo "make lint       ruff check and ruff format --check (notebooks included)"
 	@echo "make lab        JupyterLab with the local platform's settings already set"
@@ -55,15 +56,20 @@ pipeline: $(RUNTIME)
 manifests: $(RUNTIME)
 	$(BIN)/jukebox manifests
 
+# The whole suite on two workers (conftest.py keeps the notebooks together on one of them).
 test: lint $(SERVING)
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n 2
+
+# The fast lane while working: lint, then everything not marked slow (no notebooks).
+check: lint $(SERVING)
+	$(BIN)/python -m pytest -n 2 -m "not slow" tests
 
 # Slow (builds the images' environments once, then caches them): CI runs it after `make test`.
 test-workbench: $(DEV) $(SERVING)
 	$(BIN)/python tests/workbench/simulate.py
 
 unit: $(DEV)
-	$(BIN)/python -m pytest tests/unit tests/workbench
+	$(BIN)/python -m pytest -n 2 tests/unit tests/workbench
 
 lab: $(RUNTIME) $(SERVING)
 	$(BIN)/jukebox up

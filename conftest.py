@@ -1,59 +1,94 @@
-"""Settings for running the notebooks under nbval (`pytest --nbval-lax`).
+"""How the whole suite runs: the notebooks under nbval, and two pytest-xdist workers.
 
-The notebook kernels inherit this process's environment when they start, so the small CI
-parameters and the local platform's settings are put into os.environ here, before any
-notebook runs. The platform is started only if it is not running, and stopped at the end
-only if this run started it.
-
-The tests' platform has a state dir of its own, `build/test-platform/`: a platform that
-`make workshop` or `make up` started (state in `.jukebox/`) is never used, stopped or written
-to by the tests, and where it holds the default ports the tests' platform takes free ones.
+- The notebooks depend on each other (notebook 3 trains on notebook 2's splits, ...): all of
+  them, and the tests marked `after_notebooks`, form one unit of work that one worker runs in
+  order, first, while the other worker takes the other test modules one by one.
+- Each worker has a platform of its own (tests/support/session_platform.py), started when a test
+  or the first notebook needs it; the notebook kernels inherit its variables, and the small CI
+  parameters, from this process's environment.
+- A platform that `make workshop` or `make up` started (state in `.jukebox/`) is never used,
+  stopped or written to by the tests: theirs live in `build/test-platform/<worker>/`, on ports
+  from the worker's own range.
 """
 
+from __future__ import annotations
+
 import os
+import sys
+from pathlib import Path
 
-from jukebox_workshop.settings import REPO_ROOT
+import pytest
 
-TEST_STATE_DIR = REPO_ROOT / "build" / "test-platform"
+sys.path.insert(0, str(Path(__file__).parent / "tests"))  # the `support` package
 
-_started_platform = False
-_notebooks_prepared = False
+from support import session_platform  # noqa: E402
+
+NOTEBOOKS = "notebooks"
+# The modules of the tests marked `after_notebooks` (xdist's scheduler sees test ids, no marks).
+AFTER_NOTEBOOKS = ("tests/docs/test_examples.py",)
+
+
+def is_notebook(nodeid: str) -> bool:
+    return ".ipynb::" in nodeid
+
+
+def runs_with_the_notebooks(nodeid: str) -> bool:
+    return is_notebook(nodeid) or nodeid.split("::")[0] in AFTER_NOTEBOOKS
 
 
 def pytest_configure(config):
-    """The tests' own platform state. A kernel named with `--nbval-kernel-name`
-    (make test-workbench) replaces the default `--nbval-current-env` of pyproject.toml."""
-    os.environ["JUKEBOX_STATE_DIR"] = str(TEST_STATE_DIR)
+    """The tests' own state dir. A kernel named with `--nbval-kernel-name` (make
+    test-workbench) replaces the default `--nbval-current-env` of pyproject.toml."""
+    os.environ["JUKEBOX_STATE_DIR"] = str(session_platform.state_dir())
     if getattr(config.option, "nbval_kernel_name", None):
         config.option.nbval_current_env = False
 
 
 def pytest_collectstart(collector):
-    """Before the first notebook: set parameters and start the platform; skip volatile outputs."""
-    global _started_platform, _notebooks_prepared
-    if not str(getattr(collector, "path", "")).endswith(".ipynb"):
-        return
-    if hasattr(collector, "skip_compare"):
+    if hasattr(collector, "skip_compare"):  # a notebook: outputs that vary from run to run
         collector.skip_compare += ("stderr", "text/html", "image/png", "application/javascript")
-    if _notebooks_prepared:
-        return
-    _notebooks_prepared = True
-    from jukebox_workshop.local import lifecycle
-    from jukebox_workshop.local.workshop import QUICK_PARAMETERS
-
-    for name, value in QUICK_PARAMETERS.items():
-        os.environ.setdefault(name, value)
-    _started_platform = bool(lifecycle.start())
-    os.environ.update(lifecycle.environment())
 
 
-def pytest_collection_modifyitems(items):
-    """Run the tests marked after_notebooks last, so that they see the notebooks' outputs."""
-    items.sort(key=lambda item: item.get_closest_marker("after_notebooks") is not None)
+def pytest_collection_modifyitems(config, items):
+    """Notebooks first, then the tests that read what they wrote, then the rest; the same
+    order on every worker, as xdist requires."""
+
+    def rank(item) -> int:
+        if is_notebook(item.nodeid):
+            return 0
+        return 1 if item.get_closest_marker("after_notebooks") else 2
+
+    items.sort(key=rank)
+    for item in items:
+        if item.get_closest_marker("after_notebooks") and not runs_with_the_notebooks(item.nodeid):
+            raise pytest.UsageError(
+                f"{item.nodeid} is marked after_notebooks: list its module in AFTER_NOTEBOOKS"
+            )
+    if any(is_notebook(item.nodeid) for item in items):
+        session_platform.use_quick_parameters()
 
 
-def pytest_unconfigure(config):
-    if _started_platform:
-        from jukebox_workshop.local import lifecycle
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_setup(item):
+    """Before a notebook's kernel starts (in the setup of its first cell): the platform."""
+    if is_notebook(item.nodeid):
+        session_platform.start()
 
-        lifecycle.stop()
+
+def pytest_sessionfinish(session):
+    session_platform.stop()
+
+
+def pytest_xdist_make_scheduler(config, log):
+    from xdist.scheduler import LoadScopeScheduling
+
+    class NotebooksTogether(LoadScopeScheduling):
+        """Units of work: the notebooks with their `after_notebooks` tests, and each test module."""
+
+        def _split_scope(self, nodeid: str) -> str:
+            if runs_with_the_notebooks(nodeid):
+                return NOTEBOOKS
+            return super()._split_scope(nodeid)
+
+    config.option.loadscopereorder = False  # keep the collection's order: the notebooks first
+    return NotebooksTogether(config, log)

@@ -37,7 +37,6 @@ from __future__ import annotations
 import argparse
 import hashlib
 import io
-import json
 import multiprocessing
 import os
 import statistics
@@ -45,10 +44,10 @@ import sys
 import tempfile
 import threading
 import time
-import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
-from urllib.parse import urlsplit
+
+from jukebox_workshop import clients
 
 STEPS = ("connect", "check", "upload", "verify", "connect registry", "register", "read back")
 # The workshop model's files and their sizes in bytes (one `make workshop` run).
@@ -87,24 +86,7 @@ class Attendee:
 
 def s3_client(environment: dict[str, str], server_errors: list[str]):
     """A client configured as notebook 5's, that also records every 5xx answer (retried or not)."""
-    import boto3
-    from botocore.config import Config
-
-    client = boto3.client(
-        "s3",
-        endpoint_url=environment["AWS_S3_ENDPOINT"],
-        aws_access_key_id=environment["AWS_ACCESS_KEY_ID"],
-        aws_secret_access_key=environment["AWS_SECRET_ACCESS_KEY"],
-        region_name=environment["AWS_DEFAULT_REGION"],
-        config=Config(
-            s3={"addressing_style": "path"},
-            request_checksum_calculation="when_required",
-            response_checksum_validation="when_required",
-            connect_timeout=5,
-            read_timeout=60,
-            retries={"max_attempts": 2},
-        ),
-    )
+    client = clients.s3_client(environment, read_timeout=60)
 
     def record(response=None, operation=None, **_) -> None:
         if response and response[0] is not None and response[0].status_code >= 500:
@@ -115,21 +97,13 @@ def s3_client(environment: dict[str, str], server_errors: list[str]):
 
 
 def registry_client(environment: dict[str, str], author: str):
-    import logging
-
-    from model_registry import ModelRegistry
-
-    url = urlsplit(environment["MODEL_REGISTRY_URL"])
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # "User access token is missing" without a token
-        return ModelRegistry(
-            f"{url.scheme}://{url.hostname}",
-            url.port,
-            author=author,
-            is_secure=False,
-            user_token=environment.get("MODEL_REGISTRY_TOKEN"),
-            log_level=logging.ERROR,  # not "port is not 80" for every attendee
-        )
+    # Quiet: not "User access token is missing" nor "port is not 80" for every attendee.
+    return clients.registry_client(
+        environment["MODEL_REGISTRY_URL"],
+        author=author,
+        token=environment.get("MODEL_REGISTRY_TOKEN"),
+        quiet=True,
+    )
 
 
 class Session:
@@ -411,6 +385,7 @@ def main() -> int:
     args = parser.parse_args()
 
     from platform_start import isolate
+    from recording import write_results
 
     from jukebox_workshop.local import lifecycle
 
@@ -432,7 +407,7 @@ def main() -> int:
             "attendees_in": how,
             "cpus": os.cpu_count(),
         }
-        args.json.write_text(json.dumps(results, indent=2) + "\n")
+        write_results(args.json, results)
     return 1 if any(r.problems or r.server_errors for r in rounds) else 0
 
 

@@ -13,7 +13,6 @@ quotes.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import platform
 import statistics
@@ -23,9 +22,10 @@ from pathlib import Path
 
 import nbformat
 from nbclient import NotebookClient
+from recording import read_results, write_results  # a script beside this one
 
 from jukebox_workshop.errors import NoRunError
-from jukebox_workshop.local.workshop import QUICK_PARAMETERS, notebooks
+from jukebox_workshop.notebooks import QUICK_PARAMETERS, workshop_notebooks
 from jukebox_workshop.runs import Workspace
 from jukebox_workshop.settings import OUTPUT_DIR
 
@@ -98,7 +98,7 @@ def main() -> None:
         os.environ.update(local_platform.environment())
 
     results = {}
-    for path in notebooks():
+    for path in workshop_notebooks():
         if path.name[:2] not in args.only:
             continue
         runs = [measure(path) for _ in range(args.repeat)]
@@ -121,14 +121,13 @@ def main() -> None:
             f"{quality['random_forest_top5_accuracy']:.1%} (ratio {quality['ratio_to_forest']:.2f})"
         )
 
-    recorded = json.loads(RESULTS.read_text()) if RESULTS.exists() else {}
+    recorded = read_results(RESULTS)
     recorded.setdefault("notebooks", {}).update(results)
     if quality:
         recorded["model_quality"] = quality
     recorded["machine"] = {"cpus": os.cpu_count(), "python": platform.python_version()}
     recorded["measured_at"] = datetime.now(UTC).isoformat(timespec="seconds")
-    RESULTS.parent.mkdir(exist_ok=True)
-    RESULTS.write_text(json.dumps(recorded, indent=2) + "\n")
+    write_results(RESULTS, recorded)
     print(f"Recorded in {RESULTS}")
 
 

@@ -19,7 +19,6 @@ work, so the figures vary from run to run; compare the two paths measured togeth
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import platform
 import statistics
@@ -30,10 +29,12 @@ from pathlib import Path
 
 import nbformat
 from nbclient import NotebookClient
+from recording import write_results  # a script beside this one
 
+from jukebox_workshop.clients import registry_client
 from jukebox_workshop.cluster import pipeline
 from jukebox_workshop.cluster.steps import NOTEBOOKS
-from jukebox_workshop.local.workshop import QUICK_PARAMETERS
+from jukebox_workshop.notebooks import QUICK_PARAMETERS
 from jukebox_workshop.runs import Workspace
 from jukebox_workshop.settings import DEFAULT_DATA_DIR, NOTEBOOK_DIR
 
@@ -46,14 +47,7 @@ def kept(folder: Path) -> dict[str, int]:
 
 
 def registered_properties(version: str) -> list[str]:
-    from urllib.parse import urlsplit
-
-    from model_registry import ModelRegistry
-
-    url = urlsplit(os.environ["MODEL_REGISTRY_URL"])
-    registry = ModelRegistry(
-        f"http://{url.hostname}", url.port, author="benchmark", is_secure=False
-    )
+    registry = registry_client(author="benchmark")  # MODEL_REGISTRY_URL, set by main()
     return sorted(registry.get_model_version("jukebox", version).custom_properties)
 
 
@@ -147,8 +141,7 @@ def main() -> None:
         "shared": "yes: other work ran on the same CPUs",
     }
     results["measured_at"] = datetime.now(UTC).isoformat(timespec="seconds")
-    RESULTS.parent.mkdir(exist_ok=True)
-    RESULTS.write_text(json.dumps(results, indent=2) + "\n")
+    write_results(RESULTS, results)
     print(f"Recorded in {RESULTS}")
 
 

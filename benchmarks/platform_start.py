@@ -13,59 +13,30 @@ small upload, then stops the lifecycle. Prints each run and the medians. Target:
 from __future__ import annotations
 
 import argparse
-import json
 import os
-import socket
 import statistics
 import tempfile
 import time
 from pathlib import Path
 
-import boto3
+from recording import write_results  # a script beside this one
 
+from jukebox_workshop.clients import s3_client
 from jukebox_workshop.local import lifecycle
 
 TARGET_SECONDS = 15
 MIB = 1024 * 1024
 
 
-def free_port(offsets: list[int], taken: set[int]) -> int:
-    """A free port whose twins (+offsets) are free too, below Linux's outgoing port range."""
-    for port in range(12000 + os.getpid() % 9000, 22000):
-        numbers = [port, *(port + offset for offset in offsets)]
-        if taken.intersection(numbers):
-            continue
-        try:
-            for candidate in numbers:
-                with socket.socket() as probe:
-                    probe.bind(("127.0.0.1", candidate))
-        except OSError:
-            continue
-        taken.update(numbers)
-        return port
-    raise SystemExit("no free ports between 12000 and 22000")
-
-
 def isolate(state: str | Path) -> None:
     """Point the platform at a state folder of its own and free ports for every service, so a
     benchmark never meets the platform of `make up` or of the tests."""
-    os.environ["JUKEBOX_STATE_DIR"] = str(state)
     os.environ.pop("JUKEBOX_REGISTRY_AUTH", None)
-    taken: set[int] = set()
-    for service in lifecycle.SERVICES.values():
-        for port in service.ports:
-            offsets = [offset for _, offset in port.twins]
-            os.environ[port.variable] = str(free_port(offsets, taken))
+    os.environ.update(lifecycle.isolated_environment(Path(state)))
 
 
 def first_upload_seconds(environment: dict[str, str]) -> float:
-    s3 = boto3.client(
-        "s3",
-        endpoint_url=environment["AWS_S3_ENDPOINT"],
-        region_name=environment["AWS_DEFAULT_REGION"],
-        aws_access_key_id=environment["AWS_ACCESS_KEY_ID"],
-        aws_secret_access_key=environment["AWS_SECRET_ACCESS_KEY"],
-    )
+    s3 = s3_client(environment)  # configured as notebook 5's
     started = time.perf_counter()
     s3.put_object(Bucket="models", Key=f"benchmark/{time.time_ns()}", Body=b"x" * 1024)
     return time.perf_counter() - started
@@ -126,7 +97,7 @@ def main() -> None:
         f"MLflow server {medians['mlflow_rss_mib']:.0f} MiB"
     )
     if args.json:
-        args.json.write_text(json.dumps({"runs": runs, "median": medians}, indent=2) + "\n")
+        write_results(args.json, {"runs": runs, "median": medians})
 
 
 if __name__ == "__main__":

@@ -15,7 +15,6 @@ guide quotes.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import statistics
 import sys
@@ -26,13 +25,14 @@ from pathlib import Path
 import optuna
 
 from jukebox_workshop.local import lifecycle
-from jukebox_workshop.local.workshop import QUICK_PARAMETERS
+from jukebox_workshop.notebooks import QUICK_PARAMETERS
 from jukebox_workshop.runs import Workspace
 from jukebox_workshop.settings import DEFAULT_DATA_DIR, NOTEBOOK_DIR
 
 sys.path.insert(0, str(Path(__file__).parent))
 from notebooks import RESULTS, measure  # noqa: E402 (a script beside this one)
 from platform_start import isolate  # noqa: E402
+from recording import read_results, write_results  # noqa: E402
 
 REFINE_RESULTS = RESULTS.parent / "refine.json"
 HAND_PICKED = {
@@ -136,16 +136,14 @@ def main() -> None:
         "cpus": os.cpu_count(),
         "measured_at": datetime.now(UTC).isoformat(timespec="seconds"),
     }
-    REFINE_RESULTS.write_text(
-        json.dumps({"runs": runs, "median": median, "machine": machine}, indent=2) + "\n"
-    )
-    recorded = json.loads(RESULTS.read_text()) if RESULTS.exists() else {}
+    write_results(REFINE_RESULTS, {"runs": runs, "median": median, "machine": machine})
+    recorded = read_results(RESULTS)
     recorded.setdefault("notebooks", {})["07-refine.ipynb"] = {
         "median_seconds": round(median["seconds"], 1),
         "median_peak_mib": round(median["peak_mib"]),
         "runs": [{"seconds": r["seconds"], "peak_mib": r["peak_mib"]} for r in runs],
     }
-    RESULTS.write_text(json.dumps(recorded, indent=2) + "\n")
+    write_results(RESULTS, recorded)
     print(f"Recorded in {REFINE_RESULTS} and {RESULTS}")
 
 

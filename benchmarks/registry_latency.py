@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import argparse
 import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -27,6 +26,8 @@ from pathlib import Path
 
 import httpx
 
+from jukebox_workshop.local.ports import free_port
+
 API = "/api/model_registry/v1alpha3"
 PROPERTIES = {
     "accuracy": {"metadataType": "MetadataDoubleValue", "double_value": 0.9812},
@@ -34,12 +35,6 @@ PROPERTIES = {
     "framework": {"metadataType": "MetadataStringValue", "string_value": "tensorflow"},
     "quantized": {"metadataType": "MetadataBoolValue", "bool_value": False},
 }
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def resident_memory_mb(pid: int) -> float | None:

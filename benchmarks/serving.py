@@ -27,16 +27,17 @@ from collections.abc import Callable
 from pathlib import Path
 from urllib.parse import urlsplit
 
-import boto3
 import numpy as np
 import onnxruntime as ort
 import pandas as pd
-from platform_start import isolate  # a script beside this one
+from platform_start import isolate  # scripts beside this one
+from recording import write_results
 
+from jukebox_workshop.clients import registry_client, s3_client
 from jukebox_workshop.local import lifecycle
-from jukebox_workshop.local.deploy import connect, deploy
+from jukebox_workshop.local.deploy import deploy
 from jukebox_workshop.runs import Run, Workspace
-from jukebox_workshop.settings import OUTPUT_DIR
+from jukebox_workshop.settings import OUTPUT_DIR, REGISTRY_TOKEN_VARIABLE, REGISTRY_URL_VARIABLE
 
 MODEL_NAME = "jukebox"
 TARGETS_MS = {1: 10.0, 64: 30.0}
@@ -45,13 +46,7 @@ MIB = 1024 * 1024
 
 def upload_and_register(run: Run, environment: dict[str, str]) -> None:
     """What notebooks 5 and 6 do, in short: the run's model folder to S3, then the registry."""
-    s3 = boto3.client(
-        "s3",
-        endpoint_url=environment["AWS_S3_ENDPOINT"],
-        region_name=environment["AWS_DEFAULT_REGION"],
-        aws_access_key_id=environment["AWS_ACCESS_KEY_ID"],
-        aws_secret_access_key=environment["AWS_SECRET_ACCESS_KEY"],
-    )
+    s3 = s3_client(environment)
     prefix = f"{MODEL_NAME}/{run.version}"
     for path in sorted(run.model_dir.rglob("*")):
         if path.is_file():
@@ -62,7 +57,11 @@ def upload_and_register(run: Run, environment: dict[str, str]) -> None:
                 Body=body,
                 Metadata={"sha256": hashlib.sha256(body).hexdigest()},
             )
-    registry = connect(environment["MODEL_REGISTRY_URL"])
+    registry = registry_client(
+        environment[REGISTRY_URL_VARIABLE],
+        token=environment.get(REGISTRY_TOKEN_VARIABLE),
+        quiet=True,
+    )
     registry.register_model(
         MODEL_NAME,
         f"s3://models/{prefix}?endpoint={environment['AWS_S3_ENDPOINT']}"
@@ -213,7 +212,7 @@ def main() -> None:
             lifecycle.stop()
     report(results)
     if args.json:
-        args.json.write_text(json.dumps(results, indent=2) + "\n")
+        write_results(args.json, results)
 
 
 if __name__ == "__main__":

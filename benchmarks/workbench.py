@@ -26,10 +26,11 @@ import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
-from notebooks import measure
+from notebooks import measure  # scripts beside this one
+from recording import read_results, write_results
 
 from jukebox_workshop.local import lifecycle as local_platform
-from jukebox_workshop.local.workshop import QUICK_PARAMETERS, notebooks
+from jukebox_workshop.notebooks import QUICK_PARAMETERS, workshop_notebooks
 from jukebox_workshop.settings import REPO_ROOT
 
 sys.path.insert(0, str(REPO_ROOT / "tests" / "workbench"))
@@ -58,7 +59,7 @@ def downloaded_mib(pip_output: str) -> float:
 
 def measure_notebooks(kernel: str, repeat: int) -> dict[str, dict[str, float]]:
     results = {}
-    for path in notebooks():
+    for path in workshop_notebooks():
         runs = [measure(path, kernel_name=kernel) for _ in range(repeat)]
         results[path.name] = {
             "median_seconds": round(statistics.median(s for s, _ in runs), 1),
@@ -110,7 +111,7 @@ def main() -> None:
         os.environ.pop(name, None)
     started = local_platform.start()
     os.environ.update(local_platform.environment())
-    recorded = json.loads(RESULTS.read_text()) if RESULTS.exists() else {}
+    recorded = read_results(RESULTS)
     try:
         for image in args.images:
             print(f"== {image}", flush=True)
@@ -131,8 +132,7 @@ def main() -> None:
         "load_average_at_end": [round(load, 2) for load in os.getloadavg()],  # a shared machine?
     }
     recorded["measured_at"] = datetime.now(UTC).isoformat(timespec="seconds")
-    RESULTS.parent.mkdir(exist_ok=True)
-    RESULTS.write_text(json.dumps(recorded, indent=2) + "\n")
+    write_results(RESULTS, recorded)
     print(f"Recorded in {RESULTS}")
 
 

@@ -17,7 +17,6 @@ import os
 import re
 import secrets
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
@@ -28,6 +27,7 @@ from pathlib import Path
 
 import nbformat
 
+from jukebox_workshop.local.ports import free_port
 from jukebox_workshop.runs import Workspace
 from jukebox_workshop.settings import OUTPUT_DIR
 
@@ -92,12 +92,6 @@ def plots() -> None:
             )
         (IMAGES / name).write_bytes(base64.b64decode(png))
         print(f"wrote images/{name}")
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def wait_for(url: str, seconds: float = 60) -> None:

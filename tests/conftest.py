@@ -1,19 +1,41 @@
-"""Fixtures shared by the test folders: a real local platform on free ports."""
+"""Fixtures shared by the test folders: the worker's platform, and platforms of one's own."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
-from local_platform import UNSET, platform_settings
+from support import session_platform
+from support.local_platform import UNSET, platform_settings
 
 from jukebox_workshop.local import lifecycle
 
 
+@pytest.fixture(scope="session")
+def running_platform() -> dict[str, str]:
+    """The worker's platform, as `make up` starts it (S3, registry, MLflow), shared by every test
+    that only uses it: its environment(). A test that changes the platform itself (stops it,
+    restarts it, holds its ports) takes `isolated` instead."""
+    return dict(session_platform.start())
+
+
+@pytest.fixture
+def isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, str]]:
+    """A fresh state dir and free ports for one test; whatever it started is stopped after."""
+    settings = platform_settings(tmp_path / "state")
+    for name, value in settings.items():
+        monkeypatch.setenv(name, value)
+    for name in UNSET:
+        monkeypatch.delenv(name, raising=False)
+    yield settings
+    lifecycle.stop(grace=1)
+
+
 @pytest.fixture(scope="module")
-def running_platform(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]]:
-    """The whole platform, as `make up` starts it, shared by a module's tests (a start costs
-    seconds): its environment()."""
+def fresh_platform(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]]:
+    """A platform of the module's own, just as `make up` starts it (no model server, nothing
+    stored), for the tests of the platform's own shape: its environment()."""
     settings = platform_settings(tmp_path_factory.mktemp("platform") / "state")
     with pytest.MonkeyPatch.context() as patch:
         for name, value in settings.items():

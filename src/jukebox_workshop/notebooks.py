@@ -1,57 +1,106 @@
-"""Run a workshop notebook as a step, with parameters: how notebook 7 reuses notebooks 3 to 6.
+"""The one way the project runs a workshop notebook outside JupyterLab: `make workshop`, the
+pipeline's steps and the tests all call `run_notebook`.
 
-papermill executes the notebook in a kernel of its own, with the given values assigned in a
-cell it adds after the notebook's `parameters` cell. The step's printed output appears as it
-comes, and the executed copy, with every output, is kept.
+papermill executes the notebook in a kernel of its own, in a folder of one's choosing (where
+its `output/` is), with the given values assigned in a cell it adds after the notebook's
+`parameters` cell. The executed copy, with every output, is kept.
 """
 
 from __future__ import annotations
 
+import json
 import sys
 import time
 from collections.abc import Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from jukebox_workshop.errors import WorkshopError
 from jukebox_workshop.settings import NOTEBOOK_DIR, temporary_environment
 
+# Small values so that CI and the tests run the notebooks quickly; the notebooks' own defaults
+# are for class.
+QUICK_PARAMETERS = {
+    "JUKEBOX_EPOCHS": "40",
+    "JUKEBOX_LEAK_DEMO_ROWS": "5000",
+    "JUKEBOX_BASELINE_TREES": "100",
+    "JUKEBOX_TRIALS": "2",
+    "JUKEBOX_SEARCH_MINUTES": "2",
+    "JUKEBOX_NOISE_SEEDS": "2",
+}
+
+
+def workshop_notebooks() -> list[Path]:
+    """The workshop notebooks, in order (their names start with their number)."""
+    return sorted(NOTEBOOK_DIR.glob("[0-9][0-9]-*.ipynb"))
+
+
+class NotebookFailedError(WorkshopError):
+    """A cell of a notebook run by `run_notebook` raised: its error, and the executed copy."""
+
+    def __init__(self, message: str, ename: str, evalue: str, executed: Path) -> None:
+        super().__init__(message)
+        self.ename, self.evalue, self.executed = ename, evalue, executed
+
+
+@dataclass(frozen=True)
+class Executed:
+    path: Path  # the executed copy, with every output
+    seconds: float
+
+    def printed(self) -> str:
+        """What the notebook's cells printed, in order."""
+        cells = json.loads(self.path.read_text(encoding="utf-8"))["cells"]
+        return "".join(
+            "".join(output.get("text", ""))
+            for cell in cells
+            for output in cell.get("outputs", [])
+            if output.get("name") == "stdout"
+        )
+
 
 def run_notebook(
-    name: str,
-    parameters: Mapping[str, Any],
+    notebook: str | Path,
+    parameters: Mapping[str, Any] | None = None,
     *,
     workdir: Path,
     executed_dir: Path,
     environment: Mapping[str, str] | None = None,
-) -> Path:
-    """Execute `jukebox/<name>` in `workdir` (where its `output/` folder is); return its copy.
+    echo: bool = True,
+) -> Executed:
+    """Execute `notebook` (a name in jukebox/, or a path) in `workdir`; keep its executed copy in
+    `executed_dir`. `environment`: variables for its kernel only. `echo`: show what its cells
+    print as they print it. A failing cell raises NotebookFailedError."""
+    import papermill  # takes a second to import; only what runs notebooks needs it
 
-    `environment`: variables for the step's kernel only. A failing cell raises a WorkshopError
-    with the step's own error message and where its executed copy is.
-    """
-    import papermill  # takes a second to import; only the notebooks that run steps need it
-
+    source = Path(notebook) if Path(notebook).is_absolute() else NOTEBOOK_DIR / notebook
     executed_dir.mkdir(parents=True, exist_ok=True)
-    executed = executed_dir / name
-    shown = ", ".join(f"{key}={value!r}" for key, value in parameters.items()) or "its defaults"
-    print(f"\n--- {name} with {shown}", flush=True)
+    executed = executed_dir / source.name
+    if echo:
+        shown = ", ".join(f"{k}={v!r}" for k, v in (parameters or {}).items()) or "its defaults"
+        print(f"\n--- {source.name} with {shown}", flush=True)
     started = time.perf_counter()
     try:
         with temporary_environment(environment or {}):
             papermill.execute_notebook(
-                NOTEBOOK_DIR / name,
+                source,
                 executed,
-                parameters=dict(parameters),
+                parameters=dict(parameters or {}),
                 cwd=str(workdir),
                 kernel_name="python3",
                 progress_bar=False,
-                stdout_file=sys.stdout,  # the step's printed lines, as they come
+                stdout_file=sys.stdout if echo else None,
             )
     except papermill.PapermillExecutionError as error:
-        raise WorkshopError(
-            f"{name} stopped with {error.ename}: {error.evalue}\n"
-            f"Nothing after it ran. Its executed copy, with the error, is {executed}."
+        raise NotebookFailedError(
+            f"{source.name} stopped with {error.ename}: {error.evalue}\n"
+            f"Nothing after it ran. Its executed copy, with the error, is {executed}.",
+            error.ename,
+            error.evalue,
+            executed,
         ) from None
-    print(f"--- {name} done in {time.perf_counter() - started:.0f} s", flush=True)
-    return executed
+    seconds = time.perf_counter() - started
+    if echo:
+        print(f"--- {source.name} done in {seconds:.0f} s", flush=True)
+    return Executed(executed, seconds)

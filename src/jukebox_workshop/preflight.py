@@ -14,7 +14,6 @@ import os
 import re
 import socket
 import sys
-import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
 from importlib.metadata import PackageNotFoundError, version
@@ -23,11 +22,11 @@ from urllib.parse import urlsplit
 
 from packaging.requirements import Requirement
 
+from jukebox_workshop.clients import registry_client, s3_client
 from jukebox_workshop.errors import MissingSettingsError, WorkshopError
 from jukebox_workshop.explain import client_api_prefix
 from jukebox_workshop.settings import (
     MODEL_NAME_VARIABLE,
-    REGISTRY_CA_BUNDLE_VARIABLE,
     REGISTRY_TOKEN_VARIABLE,
     REGISTRY_URL_VARIABLE,
     REPO_ROOT,
@@ -138,28 +137,6 @@ def check_data_connection() -> Check:
     )
 
 
-def s3_client(values: dict[str, str]):
-    """A boto3 client configured like notebook 5's."""
-    import boto3
-    from botocore.config import Config
-
-    return boto3.client(
-        "s3",
-        endpoint_url=values["AWS_S3_ENDPOINT"],
-        aws_access_key_id=values["AWS_ACCESS_KEY_ID"],
-        aws_secret_access_key=values["AWS_SECRET_ACCESS_KEY"],
-        region_name=values["AWS_DEFAULT_REGION"],
-        config=Config(
-            s3={"addressing_style": "path"},
-            request_checksum_calculation="when_required",
-            response_checksum_validation="when_required",
-            connect_timeout=5,
-            read_timeout=20,
-            retries={"max_attempts": 2},
-        ),
-    )
-
-
 def check_s3() -> list[Check]:
     from botocore.exceptions import BotoCoreError, ClientError
 
@@ -170,7 +147,7 @@ def check_s3() -> list[Check]:
     except MissingSettingsError:
         return [Check("s3 bucket", "skip", "set the data-connection variables first.")]
     endpoint, bucket = values["AWS_S3_ENDPOINT"], values["AWS_S3_BUCKET"]
-    s3 = s3_client(values)
+    s3 = s3_client(values, read_timeout=20)  # notebook 5's client, quicker to give up
     try:
         with explain_s3_errors(endpoint, bucket):
             s3.head_bucket(Bucket=bucket)
@@ -205,7 +182,6 @@ def check_s3() -> list[Check]:
 
 
 def check_registry() -> Check:
-    from model_registry import ModelRegistry
     from model_registry.exceptions import StoreError
 
     from jukebox_workshop.explain import explain_registry_errors
@@ -233,16 +209,8 @@ def check_registry() -> Check:
             f"Check {REGISTRY_URL_VARIABLE} (scheme, host, port).",
         )
     try:
-        with warnings.catch_warnings(), explain_registry_errors(address):
-            warnings.simplefilter("ignore")
-            ModelRegistry(
-                f"{url.scheme}://{url.hostname}",
-                port,
-                author="preflight",
-                is_secure=secure,
-                user_token=os.environ.get(REGISTRY_TOKEN_VARIABLE),
-                custom_ca_envvar=REGISTRY_CA_BUNDLE_VARIABLE,
-            )
+        with explain_registry_errors(address):
+            registry_client(address, author="preflight", quiet=True)
     except WorkshopError as error:
         return Check("model registry", "FAIL", str(error))
     except StoreError as error:

@@ -32,6 +32,8 @@ S3_VARIABLES = (
 REGISTRY_URL_VARIABLE = "MODEL_REGISTRY_URL"
 REGISTRY_TOKEN_VARIABLE = "MODEL_REGISTRY_TOKEN"
 REGISTRY_VARIABLES = (REGISTRY_URL_VARIABLE,)
+# The author the registry records with a version (notebooks 6 and 7); else the user's name.
+REGISTRY_AUTHOR_VARIABLE = "MODEL_REGISTRY_AUTHOR"
 # The local model server's base URL (`make -s env`, once it runs); the V2 paths hang under it.
 MODEL_SERVER_URL_VARIABLE = "MODEL_SERVER_URL"
 # Files of certificate authorities to trust, for servers whose certificate the cluster signed.
@@ -130,9 +132,13 @@ _ORIGINS = {
 }
 
 
-def require(names: tuple[str, ...] | list[str]) -> dict[str, str]:
-    """Return the named environment variables, or raise one error listing every missing one."""
-    missing = [name for name in names if not os.environ.get(name)]
+def require(
+    names: tuple[str, ...] | list[str], environment: Mapping[str, str] | None = None
+) -> dict[str, str]:
+    """Return the named variables of `environment` (by default the process's), or raise one
+    error listing every missing or empty one."""
+    environment = os.environ if environment is None else environment
+    missing = [name for name in names if not environment.get(name)]
     if missing:
         origins = [
             text for prefix, text in _ORIGINS.items() if any(n.startswith(prefix) for n in missing)
@@ -142,7 +148,7 @@ def require(names: tuple[str, ...] | list[str]) -> dict[str, str]:
             "On a laptop, start JupyterLab with `make lab`, which sets them, or run "
             '`eval "$(make -s env)"` before starting it.'
         )
-    return {name: os.environ[name] for name in names}
+    return {name: environment[name] for name in names}
 
 
 @contextmanager

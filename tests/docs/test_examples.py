@@ -30,7 +30,7 @@ def latest_run():
 
 @pytest.mark.after_notebooks
 @pytest.mark.platform
-def test_serving_example_asks_the_local_model_server(local_platform, monkeypatch, capsys):
+def test_serving_example_asks_the_local_model_server(running_platform, monkeypatch, capsys):
     """The page's request, sent to the real local model server serving the latest version,
     prints the five countries ONNX Runtime ranks first, with their probabilities."""
     import onnxruntime as ort
@@ -63,8 +63,8 @@ def test_serving_example_asks_the_local_model_server(local_platform, monkeypatch
 
 
 @pytest.mark.platform
-def test_bucket_listing_example_runs(local_platform, monkeypatch, capsys):
-    for name, value in local_platform.items():
+def test_bucket_listing_example_runs(running_platform, monkeypatch, capsys):
+    for name, value in running_platform.items():
         monkeypatch.setenv(name, value)
     (listing,) = python_blocks("object-storage.md")
     exec(listing, {})

@@ -38,7 +38,7 @@ from jukebox_workshop.errors import (
     PlatformError,
     WorkshopError,
 )
-from jukebox_workshop.local.workshop import notebooks
+from jukebox_workshop.notebooks import workshop_notebooks
 from jukebox_workshop.settings import REPO_ROOT
 
 PAGE = REPO_ROOT / "docs" / "troubleshooting.md"
@@ -215,7 +215,7 @@ def _raised(node: ast.AST) -> ast.expr | None:
 
 def notebook_messages() -> list[Message]:
     found = []
-    for path in notebooks():
+    for path in workshop_notebooks():
         for number, cell in enumerate(nbformat.read(path, as_version=4).cells):
             if cell.cell_type != "code":
                 continue
@@ -255,7 +255,7 @@ def makefile_messages() -> list[Message]:
 def notebook_prints() -> list[Message]:
     """What the notebooks print: quotable, but not failures that need a row."""
     found = []
-    for path in notebooks():
+    for path in workshop_notebooks():
         cells = nbformat.read(path, as_version=4).cells
         code = "\n".join(cell.source for cell in cells if cell.cell_type == "code")
         for node in ast.walk(ast.parse(code)):
@@ -382,7 +382,7 @@ def documented(message: Message) -> list[str]:
 
 def test_messages_are_found_in_every_place_that_prints_them():
     places = {m.where.split(",")[0].split(":")[0] for m in messages()}
-    for path in notebooks():
+    for path in workshop_notebooks():
         assert path.name in places, f"no checkpoint message found in {path.name}"
     for module in (
         "cli.py",

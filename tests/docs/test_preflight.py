@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import re
-import socket
 from importlib.metadata import version
 
 import pytest
+from support.local_platform import free_port
 
 from jukebox_workshop import preflight
 from jukebox_workshop.local import lifecycle
@@ -22,11 +22,11 @@ def dataset(tmp_path, monkeypatch):
 
 
 @pytest.fixture
-def platform_env(local_platform, monkeypatch, dataset):
-    for name, value in local_platform.items():
+def platform_env(running_platform, monkeypatch, dataset):
+    for name, value in running_platform.items():
         monkeypatch.setenv(name, value)
     monkeypatch.delenv("MODEL_REGISTRY_TOKEN", raising=False)
-    return local_platform
+    return running_platform
 
 
 def run(capsys) -> tuple[int, dict[str, str]]:
@@ -38,12 +38,6 @@ def run(capsys) -> tuple[int, dict[str, str]]:
         if match:
             lines.setdefault(match.group(2).strip(), f"{match.group(1)} {match.group(3)}")
     return status, lines
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def test_missing_settings_fail_with_what_to_do(monkeypatch, capsys, dataset):

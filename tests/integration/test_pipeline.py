@@ -16,14 +16,13 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from local_platform import BASICS, UNSET, platform_settings, s3_client
 from model_registry import ModelRegistry
+from support.local_platform import s3_client
 
 from jukebox_workshop import cli
 from jukebox_workshop.cluster import pipeline, steps
 from jukebox_workshop.errors import WorkshopError
-from jukebox_workshop.local import lifecycle
-from jukebox_workshop.local.workshop import QUICK_PARAMETERS
+from jukebox_workshop.notebooks import QUICK_PARAMETERS
 from jukebox_workshop.runs import Run
 from jukebox_workshop.settings import data_dir
 
@@ -35,22 +34,12 @@ EPOCHS = int(QUICK_PARAMETERS["JUKEBOX_EPOCHS"])
 
 
 @pytest.fixture(scope="module")
-def environment(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]]:
-    """S3 and the registry on free ports (the pipeline needs no MLflow); the steps' settings."""
-    settings = platform_settings(tmp_path_factory.mktemp("platform") / "state")
+def environment(running_platform: dict[str, str]) -> Iterator[dict[str, str]]:
+    """The worker's platform (the pipeline needs S3 and the registry), and the steps' settings."""
     with pytest.MonkeyPatch.context() as patch:
-        for name, value in {**settings, **SMALL}.items():
+        for name, value in SMALL.items():
             patch.setenv(name, value)
-        for name in UNSET:
-            patch.delenv(name, raising=False)
-        lifecycle.start(BASICS)
-        try:
-            variables = lifecycle.environment()
-            for name, value in variables.items():
-                patch.setenv(name, value)
-            yield variables
-        finally:
-            lifecycle.stop(grace=1)
+        yield running_platform
 
 
 @pytest.fixture(scope="module")

@@ -12,13 +12,12 @@ from __future__ import annotations
 import json
 import secrets
 import shutil
-import socket
 from pathlib import Path
 
 import pytest
-from local_platform import s3_client
 from mlflow import MlflowClient
 from model_registry import ModelRegistry
+from support.local_platform import free_port, s3_client
 
 from jukebox_workshop.errors import WorkshopError
 from jukebox_workshop.notebooks import run_notebook
@@ -42,12 +41,6 @@ HAND_PICKED = {
     "param_learning_rate": 0.001,
     "param_batch_size": 128,
 }
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 @pytest.fixture(scope="module")

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import secrets
-import socket
 import subprocess
 import sys
 import threading
@@ -16,15 +15,12 @@ from http.server import BaseHTTPRequestHandler, HTTPServer
 from pathlib import Path
 
 import httpx
-import nbformat
 import pytest
-from local_platform import s3_client
-from nbclient import NotebookClient
-from nbclient.exceptions import CellExecutionError
-from reverse_proxy import Certificates, ReverseProxy, certificate_authority
+from support.local_platform import free_port, s3_client
+from support.reverse_proxy import Certificates, ReverseProxy, certificate_authority
 
+from jukebox_workshop.notebooks import NotebookFailedError, run_notebook
 from jukebox_workshop.runs import Workspace
-from jukebox_workshop.settings import NOTEBOOK_DIR
 
 pytestmark = pytest.mark.platform
 
@@ -44,28 +40,18 @@ ATTENDEE_UNSET = (
 )
 
 
-def run_notebook(name: str, folder: Path) -> str:
-    """Execute a notebook in `folder`; return its printed output, or raise CellExecutionError."""
-    notebook = nbformat.read(NOTEBOOK_DIR / name, as_version=4)
-    NotebookClient(
-        notebook, timeout=180, kernel_name="python3", resources={"metadata": {"path": str(folder)}}
-    ).execute()
-    return "\n".join(
-        output.get("text", "") for cell in notebook.cells for output in cell.get("outputs", [])
-    )
+def run(name: str, folder: Path) -> str:
+    """Execute a notebook in `folder`; return what it printed, or raise NotebookFailedError."""
+    return run_notebook(
+        name, workdir=folder, executed_dir=folder / "executed", echo=False
+    ).printed()
 
 
 def failure(name: str, folder: Path) -> str:
     """Run a notebook that must stop; return what it raised, as `ErrorName: message`."""
-    with pytest.raises(CellExecutionError) as error:
-        run_notebook(name, folder)
+    with pytest.raises(NotebookFailedError) as error:
+        run(name, folder)
     return f"{error.value.ename}: {error.value.evalue}"
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 @pytest.fixture
@@ -111,13 +97,13 @@ def run_folder(tmp_path: Path) -> tuple[Path, str]:
 
 
 @pytest.fixture
-def attendee(running_platform: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
+def attendee(fresh_platform: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
     """The environment `make lab` gives: the platform's variables, no notebook overrides."""
-    for name, value in running_platform.items():
+    for name, value in fresh_platform.items():
         monkeypatch.setenv(name, value)
     for name in ATTENDEE_UNSET:
         monkeypatch.delenv(name, raising=False)
-    return dict(running_platform)
+    return dict(fresh_platform)
 
 
 @pytest.fixture(scope="module")
@@ -144,16 +130,16 @@ def registered_versions(env: dict[str, str], model: str = "jukebox") -> list[str
 
 def test_upload_then_register_then_rerun_both(attendee, run_folder):
     folder, version = run_folder
-    printed = run_notebook(UPLOAD, folder)
+    printed = run(UPLOAD, folder)
     assert "Checkpoint passed" in printed
     assert stored_keys(attendee, version) == sorted(
         f"jukebox/{version}/{name}"
         for name in ("1/model.onnx", "metrics.json", "preprocessing.json", "training.json")
     )
-    assert "already stored" in run_notebook(UPLOAD, folder)
+    assert "already stored" in run(UPLOAD, folder)
 
-    assert f"Registered version {version}" in run_notebook(REGISTER, folder)
-    assert "already registered" in run_notebook(REGISTER, folder)
+    assert f"Registered version {version}" in run(REGISTER, folder)
+    assert "already registered" in run(REGISTER, folder)
     assert registered_versions(attendee).count(version) == 1
     record = Workspace(folder / "output").run(version).registration()
     assert record["model_version_id"]
@@ -161,7 +147,7 @@ def test_upload_then_register_then_rerun_both(attendee, run_folder):
 
 def test_a_stored_version_is_never_overwritten(attendee, run_folder):
     folder, version = run_folder
-    run_notebook(UPLOAD, folder)
+    run(UPLOAD, folder)
     key = f"jukebox/{version}/metrics.json"
     before = s3_client(attendee).get_object(Bucket="models", Key=key)["Body"].read()
 
@@ -208,7 +194,7 @@ def test_a_diverged_run_is_refused_by_the_registry_and_not_registered(attendee, 
     metrics = json.loads(metrics_file.read_text())
     metrics["model"]["macro_f1"] = float("nan")  # what a diverged training run gives
     metrics_file.write_text(json.dumps(metrics))
-    run_notebook(UPLOAD, folder)
+    run(UPLOAD, folder)
     message = failure(REGISTER, folder)
     assert "refused what was sent (400 Bad Request)" in message
     assert "this version was not registered" in message
@@ -219,7 +205,7 @@ def test_registry_down_after_upload_registers_on_rerun_without_uploading(
     attendee, run_folder, monkeypatch
 ):
     folder, version = run_folder
-    run_notebook(UPLOAD, folder)
+    run(UPLOAD, folder)
     objects = stored_keys(attendee, version)
 
     down = f"http://127.0.0.1:{free_port()}"
@@ -227,7 +213,7 @@ def test_registry_down_after_upload_registers_on_rerun_without_uploading(
     assert f"Cannot reach the Model Registry at {down}" in failure(REGISTER, folder)
 
     monkeypatch.setenv("MODEL_REGISTRY_URL", attendee["MODEL_REGISTRY_URL"])
-    assert f"Registered version {version}" in run_notebook(REGISTER, folder)
+    assert f"Registered version {version}" in run(REGISTER, folder)
     assert stored_keys(attendee, version) == objects
 
 
@@ -297,8 +283,8 @@ def test_each_workbench_user_gets_a_model_of_their_own(attendee, run_folder, mon
     folder, version = run_folder
     monkeypatch.setenv("NOTEBOOK_ARGS", NOTEBOOK_ARGS)
     model = "jukebox-ada-lovelace-example-com"
-    assert "Checkpoint passed" in run_notebook(UPLOAD, folder)
-    assert f"Registered version {version} of '{model}'" in run_notebook(REGISTER, folder)
+    assert "Checkpoint passed" in run(UPLOAD, folder)
+    assert f"Registered version {version} of '{model}'" in run(REGISTER, folder)
 
     assert stored_keys(attendee, version, model) and not stored_keys(attendee, version)
     assert version in registered_versions(attendee, model)
@@ -341,7 +327,7 @@ def test_s3_behind_a_certificate_of_the_clusters_own(
         assert f"AWS_CA_BUNDLE='{tmp_path / 'ca.pem'}' is not a file" in failure(UPLOAD, folder)
 
         monkeypatch.setenv("AWS_CA_BUNDLE", str(certificates.ca))
-        assert "Checkpoint passed" in run_notebook(UPLOAD, folder)
+        assert "Checkpoint passed" in run(UPLOAD, folder)
     assert len(stored_keys(attendee, version)) == 4
 
 
@@ -349,7 +335,7 @@ def test_a_registry_behind_a_certificate_of_the_clusters_own(
     attendee, run_folder, monkeypatch, certificates, tmp_path
 ):
     folder, version = run_folder
-    run_notebook(UPLOAD, folder)
+    run(UPLOAD, folder)
     monkeypatch.setenv("MODEL_REGISTRY_TOKEN", "any token: the local registry checks none")
     with ReverseProxy(
         attendee["MODEL_REGISTRY_URL"], certificates=certificates, upstream_host=True
@@ -369,7 +355,7 @@ def test_a_registry_behind_a_certificate_of_the_clusters_own(
         assert f"MODEL_REGISTRY_CA_BUNDLE='{tmp_path / 'ca.pem'}' is not a file" in message
 
         monkeypatch.setenv("MODEL_REGISTRY_CA_BUNDLE", str(certificates.ca))
-        assert f"Registered version {version}" in run_notebook(REGISTER, folder)
+        assert f"Registered version {version}" in run(REGISTER, folder)
     assert version in registered_versions(attendee)
 
 
@@ -387,7 +373,7 @@ def test_the_workbench_token_is_refused_until_the_project_is_granted_access(
     attendee, run_folder, monkeypatch, tmp_path
 ):
     folder, version = run_folder
-    run_notebook(UPLOAD, folder)
+    run(UPLOAD, folder)
     # What OpenShift mounts in every workbench, and the variable the images point at it
     service_account_token = secrets.token_urlsafe(24)
     (tmp_path / "token").write_text(service_account_token)
@@ -405,12 +391,12 @@ def test_the_workbench_token_is_refused_until_the_project_is_granted_access(
         assert "Copy login command" in message  # fix 2: the attendee's own token
 
         tokens[service_account_token] = True  # the instructor grants the project access
-        assert f"Registered version {version}" in run_notebook(REGISTER, folder)
+        assert f"Registered version {version}" in run(REGISTER, folder)
 
 
 def test_a_user_token_without_access_and_an_expired_one(attendee, run_folder, monkeypatch):
     folder, _ = run_folder
-    run_notebook(UPLOAD, folder)
+    run(UPLOAD, folder)
     user_token = secrets.token_urlsafe(24)
     with ReverseProxy(
         attendee["MODEL_REGISTRY_URL"], tokens={user_token: False}, upstream_host=True

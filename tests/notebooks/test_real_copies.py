@@ -16,12 +16,10 @@ import nbformat
 import numpy as np
 import pandas as pd
 import pytest
-from chart_copies import realistic_rows, write_copy
-from nbclient import NotebookClient
-from nbclient.exceptions import CellExecutionError
+from support.chart_copies import realistic_rows, write_copy
 
 from jukebox_workshop.dataset.build.commands import main as dataset_main
-from jukebox_workshop.local.workshop import QUICK_PARAMETERS
+from jukebox_workshop.notebooks import QUICK_PARAMETERS, NotebookFailedError, run_notebook
 from jukebox_workshop.settings import NOTEBOOK_DIR
 
 pytestmark = pytest.mark.slow
@@ -43,18 +41,8 @@ def convert_copy(rows: pd.DataFrame, folder: Path) -> Path:
 
 def execute(name: str, workdir: Path) -> list[str]:
     """Run a notebook in `workdir` (where it writes output/); return the lines it printed."""
-    notebook = nbformat.read(NOTEBOOK_DIR / name, as_version=4)
-    client = NotebookClient(
-        notebook, timeout=1200, kernel_name="python3", resources={"metadata": {"path": workdir}}
-    )
-    client.execute()
-    return [
-        line
-        for cell in notebook.cells
-        for output in cell.get("outputs", [])
-        if output.get("name") == "stdout"
-        for line in output["text"].splitlines()
-    ]
+    executed = run_notebook(name, workdir=workdir, executed_dir=workdir / "executed", echo=False)
+    return executed.printed().splitlines()
 
 
 def checkpoints(name: str) -> int:
@@ -98,8 +86,8 @@ def test_checkpoints_stop_a_copy_with_nothing_to_learn(notebook_environment, mon
     rows = rows.drop_duplicates(["spotify_id", "country", "snapshot_date"])
     monkeypatch.setenv("JUKEBOX_DATA_DIR", str(convert_copy(rows, workdir)))
 
-    with pytest.raises(CellExecutionError, match="countries explain no more"):
+    with pytest.raises(NotebookFailedError, match="countries explain no more"):
         execute("01-explore.ipynb", workdir)
     execute("02-prepare.ipynb", workdir)
-    with pytest.raises(CellExecutionError, match="not clearly better than guessing"):
+    with pytest.raises(NotebookFailedError, match="not clearly better than guessing"):
         execute("03-train.ipynb", workdir)

@@ -13,7 +13,7 @@ import sys
 import urllib.request
 
 import pytest
-from local_platform import free_port, held
+from support.local_platform import free_port, held
 
 from jukebox_workshop.errors import PlatformError
 from jukebox_workshop.local import lifecycle

@@ -15,7 +15,7 @@ import pytest
 from boto3.s3.transfer import TransferConfig
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
-from local_platform import down, up
+from support.local_platform import down, up
 
 from jukebox_workshop.local import lifecycle
 

@@ -10,7 +10,7 @@ import time
 import httpx
 import psutil
 import pytest
-from local_platform import down, jukebox, s3_client, up
+from support.local_platform import down, jukebox, s3_client, up
 
 from jukebox_workshop.local import lifecycle
 from jukebox_workshop.settings import state_dir

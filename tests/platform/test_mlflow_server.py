@@ -8,8 +8,8 @@ from pathlib import Path
 
 import httpx
 import pytest
-from local_platform import jukebox, s3_client
 from mlflow import MlflowClient
+from support.local_platform import jukebox, s3_client
 
 from jukebox_workshop.local import lifecycle
 from jukebox_workshop.local.services import mlflow as mlflow_service

@@ -10,7 +10,7 @@ from pathlib import Path
 import httpx
 import psutil
 import pytest
-from local_platform import exported, jukebox
+from support.local_platform import exported, jukebox
 
 from jukebox_workshop.local import lifecycle
 from jukebox_workshop.local.services import model_server

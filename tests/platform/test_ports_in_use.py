@@ -10,7 +10,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from local_platform import BASICS, down, free_port, held, jukebox, s3_client, up
+from support.local_platform import BASICS, down, free_port, held, jukebox, s3_client, up
 
 from jukebox_workshop.local import lifecycle
 from jukebox_workshop.settings import state_dir

@@ -22,7 +22,7 @@ import psutil
 import pytest
 from boto3.s3.transfer import TransferConfig
 from botocore.exceptions import ClientError
-from local_platform import s3_client, up
+from support.local_platform import s3_client, up
 
 from jukebox_workshop.local import lifecycle
 from jukebox_workshop.local.services import s3
@@ -41,10 +41,10 @@ def url(key: str, path: str = "/") -> str:
 
 
 @pytest.fixture(scope="module")
-def stored(running_platform: dict[str, str]) -> tuple[str, bytes]:
+def stored(fresh_platform: dict[str, str]) -> tuple[str, bytes]:
     """An object put through the S3 API, and its content."""
     key, body = f"doors/{uuid.uuid4().hex}/model.onnx", b"weights " + uuid.uuid4().bytes
-    s3_client(running_platform).put_object(Bucket="models", Key=key, Body=body)
+    s3_client(fresh_platform).put_object(Bucket="models", Key=key, Body=body)
     return key, body
 
 
@@ -81,7 +81,7 @@ def token(key: str, claims: dict) -> str:
     return f"{signed}.{encoded(signature)}"
 
 
-def test_only_the_described_ports_listen(running_platform: dict[str, str]) -> None:
+def test_only_the_described_ports_listen(fresh_platform: dict[str, str]) -> None:
     (s3,) = [service for service in lifecycle.status() if service.name == "s3"]
     listening = {
         connection.laddr.port
@@ -92,7 +92,7 @@ def test_only_the_described_ports_listen(running_platform: dict[str, str]) -> No
     assert listening == described
 
 
-def test_the_filer_http_api_is_off(running_platform: dict[str, str], stored) -> None:
+def test_the_filer_http_api_is_off(fresh_platform: dict[str, str], stored) -> None:
     key, body = stored
     filer = url("filer", f"/buckets/models/{key}")
     folder = url("filer", f"/buckets/models/{key.rsplit('/', 1)[0]}/")
@@ -105,13 +105,13 @@ def test_the_filer_http_api_is_off(running_platform: dict[str, str], stored) -> 
         httpx.delete(folder, params={"recursive": "true"}),
     ]
     assert [answer.status_code for answer in attempts] == [404] * len(attempts)
-    assert unchanged(running_platform, key, body)
+    assert unchanged(fresh_platform, key, body)
     prefix = key.rsplit("/", 1)[0]
-    listing = s3_client(running_platform).list_objects_v2(Bucket="models", Prefix=prefix)
+    listing = s3_client(fresh_platform).list_objects_v2(Bucket="models", Prefix=prefix)
     assert [item["Key"] for item in listing["Contents"]] == [key]
 
 
-def test_the_master_hands_out_no_tokens(running_platform: dict[str, str], stored) -> None:
+def test_the_master_hands_out_no_tokens(fresh_platform: dict[str, str], stored) -> None:
     fid = chunk_id(stored[0])
     for path in (
         "/dir/assign",
@@ -129,7 +129,7 @@ def test_the_master_hands_out_no_tokens(running_platform: dict[str, str], stored
 
 
 def test_the_volume_server_serves_no_chunk_without_a_token(
-    running_platform: dict[str, str], stored
+    fresh_platform: dict[str, str], stored
 ) -> None:
     key, body = stored
     fid = chunk_id(key)
@@ -139,7 +139,7 @@ def test_the_volume_server_serves_no_chunk_without_a_token(
     assert httpx.delete(chunk).status_code == 401
     forged = token("guessed-key", {"fid": fid, "exp": int(time.time()) + 60})
     assert httpx.get(chunk, headers={"Authorization": f"Bearer {forged}"}).status_code == 401
-    assert unchanged(running_platform, key, body)
+    assert unchanged(fresh_platform, key, body)
     # With a token signed by the platform's own read key, the same request is served: it is
     # the token that is missing, not the chunk.
     read_key = tomllib.loads((config_dir() / "security.toml").read_text())["jwt"]["signing"]["read"]
@@ -160,7 +160,7 @@ def handshake(port: int, certificate: tuple[Path, Path] | None = None) -> None:
             tls.recv(9)  # the server's SETTINGS frame, or the TLS alert
 
 
-def test_grpc_ports_want_the_platforms_client_certificate(running_platform: dict[str, str]) -> None:
+def test_grpc_ports_want_the_platforms_client_certificate(fresh_platform: dict[str, str]) -> None:
     (s3,) = [service for service in lifecycle.status() if service.name == "s3"]
     grpc_ports = [shown.number + 10000 for shown in s3.ports]
     tls = config_dir() / "tls"
@@ -174,7 +174,7 @@ def test_grpc_ports_want_the_platforms_client_certificate(running_platform: dict
         handshake(port, (tls / "weed.crt", tls / "weed.key"))  # the platform's own: accepted
 
 
-def test_no_port_lets_another_origin_read(running_platform: dict[str, str], stored) -> None:
+def test_no_port_lets_another_origin_read(fresh_platform: dict[str, str], stored) -> None:
     key, _ = stored
     fid = chunk_id(key)
     for port, path in [
@@ -198,16 +198,16 @@ def test_no_port_lets_another_origin_read(running_platform: dict[str, str], stor
                 assert allowed in (None, url("s3", "").rstrip("/")), (port, method, allowed)
 
 
-def test_weeds_secrets_are_private_and_new_at_each_start(running_platform: dict[str, str]) -> None:
+def test_weeds_secrets_are_private_and_new_at_each_start(fresh_platform: dict[str, str]) -> None:
     for path in [config_dir() / "security.toml", *(config_dir() / "tls").iterdir()]:
         assert path.stat().st_mode & 0o077 == 0, path
     assert not list((config_dir() / "tls").glob("ca.key"))  # the CA's key is not kept
 
 
 def test_boto3_with_the_keys_does_everything_the_notebooks_do(
-    running_platform: dict[str, str],
+    fresh_platform: dict[str, str],
 ) -> None:
-    s3 = s3_client(running_platform)
+    s3 = s3_client(fresh_platform)
     prefix = f"doors/{uuid.uuid4().hex}"
     big = bytes(range(256)) * (7 * 4096)  # 7 MiB: a multipart upload with the transfer manager
     config = TransferConfig(

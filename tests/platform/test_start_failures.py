@@ -6,7 +6,7 @@ import socket
 from pathlib import Path
 
 import pytest
-from local_platform import jukebox
+from support.local_platform import jukebox
 
 from jukebox_workshop.local import lifecycle
 from jukebox_workshop.settings import state_dir

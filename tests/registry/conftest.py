@@ -10,8 +10,7 @@ from typing import Any
 import httpx
 import pytest
 from model_registry import ModelRegistry
-
-from .registry_process import RegistryProcess, connect
+from support.registry_process import RegistryProcess, connect
 
 
 @pytest.fixture

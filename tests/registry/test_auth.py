@@ -10,8 +10,7 @@ from pathlib import Path
 import httpx
 import pytest
 from mr_openapi.exceptions import UnauthorizedException
-
-from .registry_process import RegistryProcess, connect
+from support.registry_process import RegistryProcess, connect
 
 TOKEN = secrets.token_urlsafe(16)  # made per run: no token is written in the repository
 

@@ -16,8 +16,7 @@ from http.client import HTTPConnection
 from pathlib import Path
 
 import httpx
-
-from .registry_process import RegistryProcess, free_port
+from support.registry_process import RegistryProcess, free_port
 
 API = "/api/model_registry/v1alpha3"
 

@@ -9,11 +9,11 @@ from pathlib import Path
 
 import httpx
 import pytest
+from support.registry_process import RegistryProcess
 
 from jukebox_workshop.local.registry_server import filtering
 from jukebox_workshop.local.registry_server.errors import BadRequest
 
-from .registry_process import RegistryProcess
 from .test_http import PREFIXES, created, error
 
 

@@ -9,10 +9,10 @@ from pathlib import Path
 
 import httpx
 import pytest
+from support.registry_process import RegistryProcess
 
 from jukebox_workshop.local.registry_server.middleware import MAX_BODY_BYTES
 
-from .registry_process import RegistryProcess
 from .test_http import PREFIXES
 
 API = PREFIXES[0]

@@ -8,8 +8,8 @@ import sqlite3
 from collections.abc import Callable
 
 import httpx
+from support.registry_process import RegistryProcess, connect
 
-from .registry_process import RegistryProcess, connect
 from .test_http import PREFIXES
 
 API = PREFIXES[0]

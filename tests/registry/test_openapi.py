@@ -14,9 +14,8 @@ import httpx
 import pytest
 from openapi_core import OpenAPI
 from openapi_core.datatypes import RequestParameters
+from support.registry_process import RegistryProcess
 from werkzeug.datastructures import Headers, ImmutableMultiDict
-
-from .registry_process import RegistryProcess
 
 SPEC_DIR = Path(__file__).resolve().parent / "openapi"
 SPECS = {

@@ -12,8 +12,8 @@ import numpy as np
 import onnxruntime as ort
 import psutil
 import pytest
-from local_platform import s3_client
-from model_versions import (
+from support.local_platform import s3_client
+from support.model_versions import (
     SONG,
     Served,
     onnx_model,
@@ -158,7 +158,7 @@ def test_what_cannot_be_deployed_says_why_and_leaves_the_served_version(serving:
     first = serving.versions[0]
     deploy(serving.model_name, first, report=None)
     with pytest.raises(
-        DeployError, match="No version 1999 of 'jukebox-test' in the Model Registry"
+        DeployError, match=f"No version 1999 of '{serving.model_name}' in the Model Registry"
     ):
         deploy(serving.model_name, "1999", report=None)
     with pytest.raises(DeployError, match="No model 'nobody' in the Model Registry"):

@@ -8,7 +8,7 @@ import json
 import httpx
 import psutil
 import pytest
-from model_versions import SONG, Served, v2_request
+from support.model_versions import SONG, Served, v2_request
 
 from jukebox_workshop.local import lifecycle
 from jukebox_workshop.local.deploy import deploy

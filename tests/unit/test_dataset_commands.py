@@ -1,7 +1,7 @@
 """`jukebox data generate | convert | validate` through the dataset's `main`."""
 
 import pandas as pd
-from chart_copies import kaggle_rows, write_copy
+from support.chart_copies import kaggle_rows, write_copy
 
 from jukebox_workshop.dataset.build.commands import main
 from jukebox_workshop.dataset.schema import PROPERTIES_FILE, RANKINGS_FILE

@@ -5,7 +5,7 @@ from pathlib import Path
 import pandas as pd
 import pyarrow.parquet as pq
 import pytest
-from chart_copies import kaggle_rows, realistic_rows, write_copy
+from support.chart_copies import kaggle_rows, realistic_rows, write_copy
 
 from jukebox_workshop.dataset import validate_dataset
 from jukebox_workshop.dataset.build.convert import MIN_SONGS, convert

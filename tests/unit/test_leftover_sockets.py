@@ -8,7 +8,7 @@ from __future__ import annotations
 import socket
 from pathlib import Path
 
-from local_platform import free_port
+from support.local_platform import free_port
 
 from jukebox_workshop.local.service import Context
 from jukebox_workshop.local.services import s3

@@ -7,10 +7,10 @@ import sys
 import nbformat
 import pytest
 
-from jukebox_workshop.local.workshop import notebooks
+from jukebox_workshop.notebooks import workshop_notebooks
 from jukebox_workshop.settings import NOTEBOOK_DIR
 
-NOTEBOOKS = notebooks()
+NOTEBOOKS = workshop_notebooks()
 IDS = [path.name for path in NOTEBOOKS]
 
 

@@ -6,7 +6,7 @@ import socket
 from pathlib import Path
 
 import pytest
-from local_platform import free_port, held
+from support.local_platform import free_port, held
 
 from jukebox_workshop.errors import PlatformError, PortInUseError
 from jukebox_workshop.local import ports

@@ -2,7 +2,8 @@
 
 import json
 
-from jukebox_workshop.local.workshop import notebooks, summary
+from jukebox_workshop.local.workshop import summary
+from jukebox_workshop.notebooks import workshop_notebooks
 from jukebox_workshop.runs import Workspace
 
 
@@ -12,7 +13,7 @@ def write(path, data):
 
 
 def test_notebooks_are_found_in_order():
-    assert [path.name[:2] for path in notebooks()] == [
+    assert [path.name[:2] for path in workshop_notebooks()] == [
         "01",
         "02",
         "03",

@@ -1,7 +1,8 @@
-"""The package's two audiences: what the notebooks import needs none of the `platform` extra,
-and the laptop's requirements.txt pins everything both need.
+"""The package's two audiences: without the `platform` extra the `jukebox` command says what to
+install, and the laptop's requirements.txt pins everything both need.
 
-(`make test-workbench` checks the same in a real environment without the extra.)
+(tests/unit/test_layout.py keeps the workbench's modules away from `local/`; `make
+test-workbench` imports them in a real environment without the extra.)
 """
 
 from __future__ import annotations
@@ -10,7 +11,6 @@ import json
 import subprocess
 import sys
 import tomllib
-from importlib.metadata import packages_distributions
 
 import simulate
 
@@ -28,24 +28,6 @@ sys.meta_path.insert(0, Blocked())
 for module in modules:
     importlib.import_module(module)
 """
-
-
-def test_notebook_modules_import_without_the_platform_extra():
-    extra = set(simulate.platform_only())
-    blocked = sorted(
-        module
-        for module, distributions in packages_distributions().items()
-        if extra & set(simulate.requirement_names(distributions))
-    )
-    assert {"psutil", "kfp"} <= set(blocked)
-    modules = simulate.notebook_modules()
-    assert "jukebox_workshop.dataset" in modules and "jukebox_workshop.errors" in modules
-    result = subprocess.run(
-        [sys.executable, "-c", WITHOUT, json.dumps([blocked, modules])],
-        capture_output=True,
-        text=True,
-    )
-    assert result.returncode == 0, result.stderr
 
 
 def test_the_cli_says_what_to_install_without_the_extra():

@@ -22,12 +22,14 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from jukebox_workshop.clients import s3_client
 from jukebox_workshop.dataset.schema import DATA_FILES, REPORT_FILE
 from jukebox_workshop.errors import WorkshopError
 from jukebox_workshop.explain import explain_s3_errors
 from jukebox_workshop.notebooks import run_notebook
 from jukebox_workshop.runs import Run, Workspace
 from jukebox_workshop.settings import (
+    REGISTRY_AUTHOR_VARIABLE,
     REGISTRY_URL_VARIABLE,
     REPO_ROOT,
     S3_VARIABLES,
@@ -67,8 +69,6 @@ def fetch_dataset(data: str, into: Path) -> None:
 
 
 def _download(uri: str, into: Path) -> list[str]:
-    from jukebox_workshop.preflight import s3_client
-
     connection = require(S3_VARIABLES)
     bucket, _, prefix = uri.removeprefix("s3://").partition("/")
     prefix = prefix.strip("/")
@@ -180,7 +180,7 @@ def register(
     environment = {
         "JUKEBOX_DATA_CONNECTION": data_connection,
         # The version's author: the pipeline, unless one is set (a pod's user has no name).
-        "MODEL_REGISTRY_AUTHOR": os.environ.get("MODEL_REGISTRY_AUTHOR") or pipeline["name"],
+        REGISTRY_AUTHOR_VARIABLE: os.environ.get(REGISTRY_AUTHOR_VARIABLE) or pipeline["name"],
     }
     if registry_url:
         environment[REGISTRY_URL_VARIABLE] = registry_url

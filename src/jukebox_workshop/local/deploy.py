@@ -20,20 +20,18 @@ server): its registry, its S3 server and credentials. `jukebox deploy` calls thi
 
 from __future__ import annotations
 
-import getpass
 import hashlib
 import json
-import logging
 import shutil
 import urllib.error
 import urllib.request
-import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
+from jukebox_workshop.clients import registry_client, s3_client
 from jukebox_workshop.errors import WorkshopError
 from jukebox_workshop.explain import explain_registry_errors, explain_s3_errors
 from jukebox_workshop.local.services import model_server
@@ -70,21 +68,9 @@ class Deployment:
 
 def connect(registry_url: str, token: str | None = None) -> Any:
     """A `model_registry.ModelRegistry` client for the registry at `registry_url`."""
-    from model_registry import ModelRegistry
-
-    url = urlsplit(registry_url)
-    secure = url.scheme == "https"
     # It warns about a missing token and an http:// port other than 80: both normal here.
-    with explain_registry_errors(registry_url), warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        return ModelRegistry(
-            f"{url.scheme}://{url.hostname}",
-            url.port or (443 if secure else 80),
-            author=getpass.getuser(),
-            is_secure=secure,
-            user_token=token,
-            log_level=logging.ERROR,
-        )
+    with explain_registry_errors(registry_url):
+        return registry_client(registry_url, token=token, quiet=True)
 
 
 def version_to_deploy(registry: Any, model_name: str) -> str:
@@ -140,24 +126,8 @@ def _s3_location(uri: str, fallback_endpoint: str) -> tuple[str, str, str, str |
 
 def download(uri: str, destination: Path, environment: dict[str, str]) -> list[str]:
     """Download every object under the URI into `destination`; return their relative paths."""
-    import boto3
-    from botocore.config import Config
-
     bucket, prefix, endpoint, region = _s3_location(uri, environment["AWS_S3_ENDPOINT"])
-    s3 = boto3.client(
-        "s3",
-        endpoint_url=endpoint,
-        aws_access_key_id=environment["AWS_ACCESS_KEY_ID"],
-        aws_secret_access_key=environment["AWS_SECRET_ACCESS_KEY"],
-        region_name=region or environment["AWS_DEFAULT_REGION"],
-        config=Config(
-            s3={"addressing_style": "path"},
-            request_checksum_calculation="when_required",
-            response_checksum_validation="when_required",
-            connect_timeout=5,
-            retries={"max_attempts": 2},
-        ),
-    )
+    s3 = s3_client(environment, endpoint_url=endpoint, region_name=region)
     shutil.rmtree(destination, ignore_errors=True)  # what a failed deployment left
     names = []
     with explain_s3_errors(endpoint, bucket):
@@ -307,17 +277,17 @@ def deploy(
     report: Callable[[str], None] | None = print,
 ) -> Deployment:
     """Deploy a registered version (by default `version_to_deploy`) to the local model server."""
-    from jukebox_workshop import (  # the platform extra, which notebook 8 needs only here
-        platform,
+    from jukebox_workshop.local import (  # the platform extra, which notebook 8 needs only here
+        lifecycle,
         processes,
     )
 
     say = report or (lambda message: None)
-    started = platform.start([model_server.SERVICE.name])
+    started = lifecycle.start([model_server.SERVICE.name])
     if started:
-        titles = ", ".join(platform.SERVICES[name].title for name in started)
+        titles = ", ".join(lifecycle.SERVICES[name].title for name in started)
         say(f"Started the {titles} (stop with `make down`).")
-    environment = platform.environment()
+    environment = lifecycle.environment()
     registry_url = environment[REGISTRY_URL_VARIABLE]
     registry = connect(registry_url, environment.get(REGISTRY_TOKEN_VARIABLE))
     with explain_registry_errors(registry_url):

@@ -482,3 +482,14 @@ def environment() -> dict[str, str]:
         if not service.optional or running[name]:
             variables.update(service.environment(context))
     return variables
+
+
+def isolated_environment(state: Path, **port_range: int) -> dict[str, str]:
+    """The variables that give a platform a state dir of its own and free ports for every port
+    of every service, so that it never meets the platform of `make up` (tests, benchmarks)."""
+    variables = {"JUKEBOX_STATE_DIR": str(state)}
+    for service in SERVICES.values():
+        for port in service.ports:
+            offsets = [offset for _, offset in port.twins]
+            variables[port.variable] = str(ports.free_port(offsets, **port_range))
+    return variables

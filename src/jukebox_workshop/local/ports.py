@@ -12,6 +12,7 @@ A port counts as free when its twins (SeaweedFS's gRPC ports) are free too.
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 
@@ -138,3 +139,23 @@ def choose(to_start: Iterable[Port], running: Iterable[tuple[Port, int]]) -> dic
         taken.update({candidate: what for what, candidate in _labelled(port, number)})
         chosen[port.key] = number
     return chosen
+
+
+# Platforms of their own (tests, benchmarks, screenshots) --------------------------------------
+
+_handed_out: set[int] = set()
+
+
+def free_port(offsets: Iterable[int] = (), *, low: int = 12000, span: int = 10000) -> int:
+    """A free loopback port in [low, low + span) whose twins at `offsets` are free too, and not
+    handed out before by this process. Below 32768, where Linux picks the ports of outgoing
+    connections, so that none of those can take it between now and the bind."""
+    offsets = tuple(offsets)
+    start = low + (os.getpid() * 7919 + len(_handed_out)) % span  # differs per process and call
+    for step in range(span):
+        port = low + (start - low + step) % span
+        numbers = [port, *(port + offset for offset in offsets)]
+        if not _handed_out.intersection(numbers) and not any(map(port_in_use, numbers)):
+            _handed_out.update(numbers)
+            return port
+    raise PortInUseError(f"No free port between {low} and {low + span - 1}.")

@@ -5,13 +5,9 @@ from __future__ import annotations
 import json
 import os
 import sys
-import time
 from pathlib import Path
 
-import nbformat
-from nbclient import NotebookClient
-from nbclient.exceptions import CellExecutionError
-
+from jukebox_workshop.notebooks import NotebookFailedError, run_notebook, workshop_notebooks
 from jukebox_workshop.runs import Workspace
 from jukebox_workshop.settings import (
     DEFAULT_MODEL_NAME,
@@ -22,41 +18,6 @@ from jukebox_workshop.settings import (
 )
 
 EXECUTED_DIR = REPO_ROOT / "build" / "executed"
-
-# Small values so that the tests run the notebooks quickly; the notebooks' defaults are for class.
-QUICK_PARAMETERS = {
-    "JUKEBOX_EPOCHS": "40",
-    "JUKEBOX_LEAK_DEMO_ROWS": "5000",
-    "JUKEBOX_BASELINE_TREES": "100",
-    "JUKEBOX_TRIALS": "2",
-    "JUKEBOX_SEARCH_MINUTES": "2",
-    "JUKEBOX_NOISE_SEEDS": "2",
-}
-
-
-def notebooks() -> list[Path]:
-    """The workshop notebooks, in order (their names start with their number)."""
-    return sorted(NOTEBOOK_DIR.glob("[0-9][0-9]-*.ipynb"))
-
-
-def run_notebook(path: Path, timeout: int = 1800) -> float:
-    """Execute a notebook in its own folder, save the executed copy, return the seconds it took."""
-    notebook = nbformat.read(path, as_version=4)
-    client = NotebookClient(
-        notebook,
-        timeout=timeout,
-        kernel_name="python3",
-        resources={"metadata": {"path": str(path.parent)}},
-    )
-    EXECUTED_DIR.mkdir(parents=True, exist_ok=True)
-    started = time.perf_counter()
-    # The kernel process's own messages (start-up warnings) go to a log, not the terminal.
-    with open(EXECUTED_DIR / f"{path.stem}.kernel.log", "w") as kernel_log:
-        try:
-            client.execute(stderr=kernel_log)
-        finally:
-            nbformat.write(notebook, EXECUTED_DIR / path.name)
-    return time.perf_counter() - started
 
 
 def _read(path: Path) -> dict:
@@ -150,20 +111,17 @@ def main() -> int:
 
     print(f"Model name: {name} (JUKEBOX_MODEL_NAME changes it)")
     timings = []
-    for path in notebooks():
+    for path in workshop_notebooks():
         print(f"Running {path.name} ...", flush=True)
         try:
-            seconds = run_notebook(path)
-        except CellExecutionError as error:
-            last_line = str(error).strip().splitlines()[-1]
-            print(
-                f"\n{path.name} failed: {last_line}\n"
-                f"The executed notebook, with the error, is in {EXECUTED_DIR / path.name}.",
-                file=sys.stderr,
+            executed = run_notebook(
+                path, workdir=NOTEBOOK_DIR, executed_dir=EXECUTED_DIR, echo=False
             )
+        except NotebookFailedError as error:
+            print(f"\n{error}", file=sys.stderr)
             return 1
-        timings.append((path.name, seconds))
-        print(f"  done in {seconds:.0f} s")
+        timings.append((path.name, executed.seconds))
+        print(f"  done in {executed.seconds:.0f} s")
 
     print("\nWorkshop summary")
     for name, seconds in timings:

@@ -8,9 +8,9 @@ proxies them, so a notebook needs only MLFLOW_TRACKING_URI, no S3 keys, to log t
 from __future__ import annotations
 
 import sys
-import urllib.request
 
 from jukebox_workshop.errors import NotStartedError
+from jukebox_workshop.local import probe
 from jukebox_workshop.local.service import Context, Port, Service
 from jukebox_workshop.local.services import s3
 from jukebox_workshop.settings import DEFAULT_REGION, LOOPBACK, TRACKING_URI_VARIABLE
@@ -54,11 +54,7 @@ def create_bucket(context: Context) -> None:
 
 
 def answers(context: Context) -> bool:
-    try:
-        with urllib.request.urlopen(f"{url(context)}/health", timeout=2) as response:
-            return response.status == 200
-    except (OSError, ValueError):
-        return False
+    return probe.answers(f"{url(context)}/health")
 
 
 SERVICE = Service(

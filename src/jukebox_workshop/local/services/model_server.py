@@ -15,17 +15,17 @@ from __future__ import annotations
 
 import json
 import shutil
-import urllib.request
 from pathlib import Path
 
 from jukebox_workshop.errors import PlatformError
+from jukebox_workshop.local import probe
 from jukebox_workshop.local.service import Context, Port, Service
 from jukebox_workshop.settings import LOOPBACK, MODEL_SERVER_URL_VARIABLE, REPO_ROOT
 
 FOLDER = "model-server"
 VENV = REPO_ROOT / ".venv-serving"
 # The folder holding the jukebox_workshop package, for the server to import the runtime from.
-SOURCE = Path(__file__).resolve().parents[1]
+SOURCE = Path(__file__).resolve().parents[3]  # src/, from src/jukebox_workshop/local/services/
 # MLServer also opens a gRPC port, here the REST port + 1.
 PORT = Port("model-server", "model server", "JUKEBOX_MODEL_SERVER_PORT", 8090, (("gRPC", 1),))
 
@@ -73,11 +73,7 @@ def command(context: Context) -> list[str]:
 
 
 def answers(context: Context) -> bool:
-    try:
-        with urllib.request.urlopen(f"{url(context)}/v2/health/live", timeout=2) as response:
-            return response.status == 200
-    except (OSError, ValueError):
-        return False
+    return probe.answers(f"{url(context)}/v2/health/live")
 
 
 SERVICE = Service(

@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import secrets
 import sys
-import urllib.request
 from collections.abc import Mapping
 from contextlib import suppress
 from pathlib import Path
 from typing import Any
 
+from jukebox_workshop.local import probe
 from jukebox_workshop.local.service import Context, Port, Service, write_private
 from jukebox_workshop.settings import LOOPBACK, REGISTRY_TOKEN_VARIABLE, REGISTRY_URL_VARIABLE
 
@@ -53,11 +53,7 @@ def command(context: Context) -> list[str]:
 
 
 def answers(context: Context) -> bool:
-    try:
-        with urllib.request.urlopen(f"{url(context)}/healthz", timeout=2) as response:
-            return response.status == 200
-    except (OSError, ValueError):
-        return False
+    return probe.answers(f"{url(context)}/healthz")
 
 
 def environment(context: Context) -> dict[str, str]:

@@ -15,14 +15,15 @@ import shutil
 import socket
 import string
 import sysconfig
-import urllib.error
 import urllib.request
 from contextlib import suppress
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from jukebox_workshop.clients import s3_client
 from jukebox_workshop.errors import NotStartedError, PlatformError, ServiceFailedError
+from jukebox_workshop.local import probe
 from jukebox_workshop.local.service import Context, Port, Service, write_private
 from jukebox_workshop.local.services import s3_security
 from jukebox_workshop.settings import (
@@ -205,16 +206,12 @@ def endpoint(context: Context) -> str:
 
 def client(endpoint_url: str, credentials: Credentials) -> Any:
     """A boto3 S3 client that fails fast (for readiness checks and bucket creation)."""
-    import boto3  # boto3 takes a while to import; `jukebox env` and `status` do not need it
-    from botocore.config import Config
-
-    return boto3.client(
-        "s3",
+    return s3_client(
         endpoint_url=endpoint_url,
         region_name=DEFAULT_REGION,
         aws_access_key_id=credentials.access_key,
         aws_secret_access_key=credentials.secret_key,
-        config=Config(connect_timeout=1, read_timeout=5, retries={"max_attempts": 1}),
+        fail_fast=True,
     )
 
 
@@ -246,13 +243,7 @@ def is_ready(context: Context) -> bool:
 
 def answers(context: Context) -> bool:
     """Any HTTP answer counts (an unsigned request gets 403): the process serves requests."""
-    try:
-        with urllib.request.urlopen(f"{endpoint(context)}/", timeout=2):
-            return True
-    except urllib.error.HTTPError:
-        return True
-    except (OSError, ValueError):
-        return False
+    return probe.answers(f"{endpoint(context)}/", any_status=True)
 
 
 def ensure_buckets(context: Context, names: tuple[str, ...] = BUCKETS) -> list[str]:

@@ -15,11 +15,11 @@ from dataclasses import dataclass
 
 import numpy as np
 import onnx
-from local_platform import s3_client
 from model_registry import ModelRegistry
 from onnx import TensorProto, helper, numpy_helper
 
 from jukebox_workshop.dataset.schema import COUNTRY_CODES, FEATURES
+from support.local_platform import s3_client
 
 OUTPUT = "country_probabilities"
 SONG = {

@@ -1,7 +1,7 @@
 """Helpers for tests that run a real local platform: free ports, a state dir, the `jukebox` command.
 
-(tests/ and tests/platform/ have no __init__.py on purpose: as a package, tests/platform
-would be named `platform` and hide the standard library module of that name.)
+Under pytest-xdist each worker takes its ports from a range of its own, so two workers never
+pick the same free port at the same moment.
 """
 
 from __future__ import annotations
@@ -18,51 +18,26 @@ from pathlib import Path
 import boto3
 from botocore.config import Config
 
-from jukebox_workshop.local import lifecycle
-from jukebox_workshop.local.lifecycle import SERVICES
+from jukebox_workshop.local import lifecycle, ports
 
 JUKEBOX = Path(sys.executable).parent / "jukebox"
 # What the tests of the platform's own behaviour start: the MLflow server takes the longest by
 # far to start, and tests/platform/test_mlflow_server.py tests it.
 BASICS = ("s3", "registry")
-_taken: set[int] = set()
 # Variables that change how the platform starts; tests unset them unless they test them.
 UNSET = ("JUKEBOX_WEED_BINARY", "JUKEBOX_REGISTRY_AUTH")
 
 
-def _free(port: int) -> bool:
-    with socket.socket() as probe:
-        try:
-            probe.bind(("127.0.0.1", port))
-        except OSError:
-            return False
-    return True
+def worker_ports() -> dict[str, int]:
+    """This test worker's port range: gw0 and gw1 (and a run without workers) never overlap."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "gw0").removeprefix("gw")
+    span = 2500
+    return {"low": 12000 + span * (int(worker) % 4 if worker.isdigit() else 0), "span": span}
 
 
 def free_port(offsets: tuple[int, ...] = ()) -> int:
-    """A free port whose twins at `offsets` are free too, not handed out before in this run.
-
-    Below 32768, where Linux picks the local ports of outgoing connections.
-    """
-    low, span = 12000, 10000
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = low + probe.getsockname()[1] % span  # a different start for each call
-    while True:
-        numbers = [port, *(port + offset for offset in offsets)]
-        if not _taken.intersection(numbers) and all(_free(number) for number in numbers):
-            _taken.update(numbers)
-            return port
-        port = low + (port - low + 7) % span
-
-
-def free_ports() -> dict[str, str]:
-    """A JUKEBOX_*_PORT value for every port of every service, free with its twins."""
-    return {
-        port.variable: str(free_port(tuple(offset for _, offset in port.twins)))
-        for service in SERVICES.values()
-        for port in service.ports
-    }
+    """A free port (with its twins at `offsets`), from this worker's range."""
+    return ports.free_port(offsets, **worker_ports())
 
 
 @contextmanager
@@ -77,7 +52,8 @@ def held(*ports: int) -> Iterator[None]:
 
 
 def platform_settings(state: Path) -> dict[str, str]:
-    return {"JUKEBOX_STATE_DIR": str(state), **free_ports()}
+    """A state dir of its own and free ports for every service, in this worker's range."""
+    return lifecycle.isolated_environment(state, **worker_ports())
 
 
 def jukebox(*args: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:

@@ -1,0 +1,1 @@
+"""What the tests share: platforms of their own, clients, data made by the tests themselves."""

@@ -36,6 +36,7 @@ if TYPE_CHECKING:
     from jukebox_workshop.local.lifecycle import ServiceStatus
 
 MIB = 1024 * 1024
+Handler = Callable[[argparse.Namespace], int]
 
 
 def _platform(module: str = "local.lifecycle") -> ModuleType:
@@ -208,30 +209,11 @@ def _manifests(args: argparse.Namespace) -> int:
     return 0
 
 
-def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="jukebox", description="The Jukebox workshop: local platform, dataset and notebooks."
-    )
-    commands = parser.add_subparsers(
-        dest="command",
-        required=True,
-        metavar="{up,down,status,env,clean,deploy,data,workshop,pipeline,manifests,preflight}",
-    )
-
-    def command(
-        name: str, handler: Callable[[argparse.Namespace], int], help: str
-    ) -> argparse.ArgumentParser:
-        sub = commands.add_parser(name, help=help, description=help)
-        sub.set_defaults(handler=handler)
-        return sub
-
+def _up_arguments(up: argparse.ArgumentParser) -> None:
     try:  # for the help of `jukebox up`; the other commands work without the platform
         platform = _platform()
     except PlatformNotInstalledError:
         platform = None
-    up = command(
-        "up", _up, "start the local S3 server, Model Registry and MLflow server on 127.0.0.1"
-    )
     up.add_argument(
         "services",
         nargs="*",
@@ -253,20 +235,14 @@ def build_parser() -> argparse.ArgumentParser:
         help="seconds to wait for the services to answer"
         + (" (default: %(default).0f)" if platform else ""),
     )
-    command("down", _down, "stop the services `jukebox up` started")
-    command("status", _status, "show each service: running or not, pid, URL, ports, memory")
-    command("env", _env, 'print export lines for the notebooks: eval "$(jukebox env)"')
-    clean = command(
-        "clean", _clean, "remove the stopped platform's data, keys and logs from its state dir"
-    )
+
+
+def _clean_arguments(clean: argparse.ArgumentParser) -> None:
     clean.add_argument("services", nargs="*", metavar="SERVICE", help="only these")
     clean.add_argument("--yes", action="store_true", help="remove them (else: list them)")
 
-    deploy = command(
-        "deploy",
-        _deploy,
-        "serve a registered model version on the local model server, from the registry and S3",
-    )
+
+def _deploy_arguments(deploy: argparse.ArgumentParser) -> None:
     deploy.add_argument(
         "version",
         nargs="?",
@@ -274,37 +250,91 @@ def build_parser() -> argparse.ArgumentParser:
         "names, else the newest)",
     )
     deploy.add_argument(
-        "--model",
-        help="the registered model's name (default: JUKEBOX_MODEL_NAME, else jukebox)",
+        "--model", help="the registered model's name (default: JUKEBOX_MODEL_NAME, else jukebox)"
     )
 
-    data = command("data", _data, "generate, convert or validate the workshop dataset")
+
+def _data_arguments(data: argparse.ArgumentParser) -> None:
     data.add_argument(
         "arguments",
         nargs=argparse.REMAINDER,
         help="generate | convert CSV --out DIR | validate [DIR]",
     )
 
-    command("workshop", _workshop, "run every notebook in order on the local platform")
-    pipeline = command(
-        "pipeline",
-        _pipeline,
-        "run notebooks 2 to 6 as a Kubeflow Pipeline with kfp.local on the local platform",
-    )
+
+def _pipeline_arguments(pipeline: argparse.ArgumentParser) -> None:
     pipeline.add_argument("--data", default="", help="a dataset folder or s3://bucket/prefix")
     pipeline.add_argument("--epochs", type=int, default=200, help="default: %(default)s")
     pipeline.add_argument("--model-name", default="jukebox", help="default: %(default)s")
-    manifests = command(
-        "manifests", _manifests, "write the pipeline's IR YAML and the Katib Experiment"
-    )
+
+
+def _manifests_arguments(manifests: argparse.ArgumentParser) -> None:
     manifests.add_argument(
         "--check", action="store_true", help="only check that the committed files are current"
     )
     manifests.add_argument("--image", help="the image steps and trials run in (another cluster)")
     manifests.add_argument("--out", type=Path, default=None, help="folder (default: cluster/)")
-    command(
-        "preflight", _preflight, "check settings, S3, the registry and memory before the workshop"
+
+
+def _no_arguments(parser: argparse.ArgumentParser) -> None:
+    return None
+
+
+# Each command: its handler, its help, and what adds its arguments.
+COMMANDS: dict[str, tuple[Handler, str, Callable[[argparse.ArgumentParser], None]]] = {
+    "up": (
+        _up,
+        "start the local S3 server, Model Registry and MLflow server on 127.0.0.1",
+        _up_arguments,
+    ),
+    "down": (_down, "stop the services `jukebox up` started", _no_arguments),
+    "status": (
+        _status,
+        "show each service: running or not, pid, URL, ports, memory",
+        _no_arguments,
+    ),
+    "env": (_env, 'print export lines for the notebooks: eval "$(jukebox env)"', _no_arguments),
+    "clean": (
+        _clean,
+        "remove the stopped platform's data, keys and logs from its state dir",
+        _clean_arguments,
+    ),
+    "deploy": (
+        _deploy,
+        "serve a registered model version on the local model server, from the registry and S3",
+        _deploy_arguments,
+    ),
+    "data": (_data, "generate, convert or validate the workshop dataset", _data_arguments),
+    "workshop": (_workshop, "run every notebook in order on the local platform", _no_arguments),
+    "pipeline": (
+        _pipeline,
+        "run notebooks 2 to 6 as a Kubeflow Pipeline with kfp.local on the local platform",
+        _pipeline_arguments,
+    ),
+    "manifests": (
+        _manifests,
+        "write the pipeline's IR YAML and the Katib Experiment",
+        _manifests_arguments,
+    ),
+    "preflight": (
+        _preflight,
+        "check settings, S3, the registry and memory before the workshop",
+        _no_arguments,
+    ),
+}
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="jukebox", description="The Jukebox workshop: local platform, dataset and notebooks."
     )
+    commands = parser.add_subparsers(
+        dest="command", required=True, metavar="{" + ",".join(COMMANDS) + "}"
+    )
+    for name, (handler, help, add_arguments) in COMMANDS.items():
+        command = commands.add_parser(name, help=help, description=help)
+        command.set_defaults(handler=handler)
+        add_arguments(command)
     return parser
 
 

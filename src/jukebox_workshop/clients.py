@@ -53,16 +53,6 @@ _TIMEOUTS = {"connect_timeout": 5, "retries": {"max_attempts": 2}}
 _FAIL_FAST_TIMEOUTS = {"connect_timeout": 1, "read_timeout": 5, "retries": {"max_attempts": 1}}
 
 
-class _FromEnvironment:
-    """The default of `registry_client(token=...)`: MODEL_REGISTRY_TOKEN, if set."""
-
-    def __repr__(self) -> str:
-        return f"<{REGISTRY_TOKEN_VARIABLE} if set>"
-
-
-FROM_ENVIRONMENT: Any = _FromEnvironment()
-
-
 def s3_client(
     environment: Mapping[str, str] | None = None,
     *,
@@ -136,14 +126,14 @@ def registry_client(
     url: str | None = None,
     *,
     author: str | None = None,
-    token: str | None = FROM_ENVIRONMENT,
+    token: str | None = None,
     quiet: bool = False,
 ) -> Any:
     """A `model_registry.ModelRegistry` client connected as notebook 6 connects.
 
     `url` defaults to MODEL_REGISTRY_URL (MissingSettingsError when it is unset); its scheme
     says whether to use TLS, and its port defaults to 443 or 80. `token` defaults to
-    MODEL_REGISTRY_TOKEN; without one the client looks for the service-account token of a
+    MODEL_REGISTRY_TOKEN, if set; without one the client looks for the service-account token of a
     workbench. An https registry's certificate authority is read from MODEL_REGISTRY_CA_BUNDLE.
     `author` defaults to `default_author()`. `quiet` silences the client's warnings about a
     missing token and an unusual port.
@@ -151,8 +141,7 @@ def registry_client(
     Building the client asks the registry once, so it raises what a request raises.
     """
     address = url or require((REGISTRY_URL_VARIABLE,))[REGISTRY_URL_VARIABLE]
-    if token is FROM_ENVIRONMENT:
-        token = os.environ.get(REGISTRY_TOKEN_VARIABLE) or None
+    token = token or os.environ.get(REGISTRY_TOKEN_VARIABLE) or None
     parts = urlsplit(address)
     secure = parts.scheme == "https"
 

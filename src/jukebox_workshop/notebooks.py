@@ -9,9 +9,11 @@ its `output/` is), with the given values assigned in a cell it adds after the no
 from __future__ import annotations
 
 import json
+import os
 import sys
 import time
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -44,6 +46,24 @@ class NotebookFailedError(WorkshopError):
         self.ename, self.evalue, self.executed = ename, evalue, executed
 
 
+@contextmanager
+def _stderr_to(path: Path | None) -> Iterator[None]:
+    """Send this process's stderr, which a kernel it starts inherits, to `path` meanwhile."""
+    if path is None:
+        yield
+        return
+    sys.stderr.flush()
+    saved = os.dup(2)
+    with path.open("w") as log:
+        os.dup2(log.fileno(), 2)
+        try:
+            yield
+        finally:
+            sys.stderr.flush()
+            os.dup2(saved, 2)
+            os.close(saved)
+
+
 @dataclass(frozen=True)
 class Executed:
     path: Path  # the executed copy, with every output
@@ -68,10 +88,13 @@ def run_notebook(
     executed_dir: Path,
     environment: Mapping[str, str] | None = None,
     echo: bool = True,
+    kernel_log: Path | None = None,
 ) -> Executed:
     """Execute `notebook` (a name in jukebox/, or a path) in `workdir`; keep its executed copy in
     `executed_dir`. `environment`: variables for its kernel only. `echo`: show what its cells
-    print as they print it. A failing cell raises NotebookFailedError."""
+    print as they print it. `kernel_log`: a file for what the kernel process itself writes to
+    stderr (TensorFlow's start-up lines), instead of the terminal. A failing cell raises
+    NotebookFailedError."""
     import papermill  # takes a second to import; only what runs notebooks needs it
 
     source = Path(notebook) if Path(notebook).is_absolute() else NOTEBOOK_DIR / notebook
@@ -82,7 +105,7 @@ def run_notebook(
         print(f"\n--- {source.name} with {shown}", flush=True)
     started = time.perf_counter()
     try:
-        with temporary_environment(environment or {}):
+        with temporary_environment(environment or {}), _stderr_to(kernel_log):
             papermill.execute_notebook(
                 source,
                 executed,

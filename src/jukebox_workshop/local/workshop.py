@@ -7,6 +7,7 @@ import os
 import sys
 from pathlib import Path
 
+from jukebox_workshop.local import lifecycle
 from jukebox_workshop.notebooks import NotebookFailedError, run_notebook, workshop_notebooks
 from jukebox_workshop.runs import Workspace
 from jukebox_workshop.settings import (
@@ -27,40 +28,57 @@ def _read(path: Path) -> dict:
 def summary(output_dir: Path = OUTPUT_DIR) -> list[str]:
     """One line per stage, from the files the notebooks wrote."""
     workspace = Workspace(output_dir)
-    prepared = _read(workspace.preprocessing_file)
     version = workspace.latest_version()
     if not version:
         return [f"No training run found in {workspace.runs_dir}/."]
     run = workspace.run(version)
-    training = _read(run.training_file)
-    metrics = _read(run.metrics_file)
-    upload = _read(run.upload_file)
-    registration = _read(run.registration_file)
+    return [
+        *_prepared_lines(_read(workspace.preprocessing_file)),
+        *_trained_lines(version, _read(run.training_file)),
+        *_evaluated_lines(_read(run.metrics_file)),
+        *_stored_lines(_read(run.upload_file), _read(run.registration_file)),
+        *refinement_lines(workspace),
+        *_served_lines(_read(workspace.serving_file)),
+    ]
 
+
+def _prepared_lines(prepared: dict) -> list[str]:
+    if not prepared:
+        return []
+    sizes = prepared["split"]["examples"]
+    return [
+        f"prepared   {sizes['train']:,} train / {sizes['validation']:,} validation / "
+        f"{sizes['test']:,} test examples, split by song"
+    ]
+
+
+def _trained_lines(version: str, training: dict) -> list[str]:
+    if not training:
+        return []
+    return [
+        f"trained    version {version}: {training['epochs_run']} epochs in "
+        f"{training['training_seconds']:.0f} s"
+    ]
+
+
+def _evaluated_lines(metrics: dict) -> list[str]:
+    if not metrics:
+        return []
+    model = metrics["model"]
+    forest = metrics["baselines"].get("random forest", {})
+    line = (
+        f"evaluated  test top-1 {model['accuracy']:.1%}, top-5 {model['top5_accuracy']:.1%}, "
+        f"macro F1 {model['macro_f1']:.1%}"
+    )
+    if forest:
+        line += f" (random forest top-5 {forest['top5_accuracy']:.1%})"
+    if metrics.get("bayes"):
+        line += f" (best achievable top-5 {metrics['bayes']['top5']:.1%})"
+    return [line]
+
+
+def _stored_lines(upload: dict, registration: dict) -> list[str]:
     lines = []
-    if prepared:
-        sizes = prepared["split"]["examples"]
-        lines.append(
-            f"prepared   {sizes['train']:,} train / {sizes['validation']:,} validation / "
-            f"{sizes['test']:,} test examples, split by song"
-        )
-    if training:
-        lines.append(
-            f"trained    version {version}: {training['epochs_run']} epochs in "
-            f"{training['training_seconds']:.0f} s"
-        )
-    if metrics:
-        model = metrics["model"]
-        forest = metrics["baselines"].get("random forest", {})
-        line = (
-            f"evaluated  test top-1 {model['accuracy']:.1%}, top-5 {model['top5_accuracy']:.1%}, "
-            f"macro F1 {model['macro_f1']:.1%}"
-        )
-        if forest:
-            line += f" (random forest top-5 {forest['top5_accuracy']:.1%})"
-        if metrics.get("bayes"):
-            line += f" (best achievable top-5 {metrics['bayes']['top5']:.1%})"
-        lines.append(line)
     if upload:
         lines.append(f"uploaded   {len(upload['objects'])} objects to {upload['uri']}")
     if registration:
@@ -71,16 +89,19 @@ def summary(output_dir: Path = OUTPUT_DIR) -> list[str]:
             f"{registration['model_version_id']}, artifact {registration['model_artifact_id']} "
             f"at {registration['registry_url']}"
         )
-    lines += refinement_lines(workspace)
-    if serving := _read(workspace.serving_file):
-        example = serving["example"]
-        top = ", ".join(f"{country} {p:.1%}" for country, p in example["top_countries"])
-        lines.append(
-            f"served     model '{serving['model_name']}' version {serving['version']} at "
-            f"{serving['model_url']}"
-        )
-        lines.append(f"           {example['song']}: {top}")
     return lines
+
+
+def _served_lines(serving: dict) -> list[str]:
+    if not serving:
+        return []
+    example = serving["example"]
+    top = ", ".join(f"{country} {p:.1%}" for country, p in example["top_countries"])
+    return [
+        f"served     model '{serving['model_name']}' version {serving['version']} at "
+        f"{serving['model_url']}",
+        f"           {example['song']}: {top}",
+    ]
 
 
 def refinement_lines(workspace: Workspace) -> list[str]:
@@ -101,8 +122,6 @@ def refinement_lines(workspace: Workspace) -> list[str]:
 
 
 def main() -> int:
-    from jukebox_workshop.local import lifecycle
-
     name = model_name()  # an invalid JUKEBOX_MODEL_NAME stops here, before any notebook runs
     started = lifecycle.start()
     os.environ.update(lifecycle.environment())
@@ -115,7 +134,11 @@ def main() -> int:
         print(f"Running {path.name} ...", flush=True)
         try:
             executed = run_notebook(
-                path, workdir=NOTEBOOK_DIR, executed_dir=EXECUTED_DIR, echo=False
+                path,
+                workdir=NOTEBOOK_DIR,
+                executed_dir=EXECUTED_DIR,
+                echo=False,
+                kernel_log=EXECUTED_DIR / f"{path.stem}.kernel.log",
             )
         except NotebookFailedError as error:
             print(f"\n{error}", file=sys.stderr)

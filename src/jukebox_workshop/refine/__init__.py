@@ -1,0 +1,1 @@
+"""Notebook 7's plumbing: the search space, the promotion rule, the MLflow connection."""

@@ -137,17 +137,18 @@ def build_dataset(
         index=pd.Index(labels["spotify_id"], name="spotify_id"),
         columns=list(COUNTRY_CODES),
     ).loc[properties["spotify_id"]]
-    report = _report(
-        seed=seed,
-        n_days=n_days,
-        start_date=start_date,
-        taste_strength=taste_strength,
-        probabilities=probabilities,
-        chart_songs=chart_songs,
-        reach=reach,
-        rankings=rankings,
-        topped_up=topped_up,
-    )
+    report = {
+        "generator": "jukebox_workshop.dataset.build.generate",
+        "seed": seed,
+        "parameters": {
+            "n_days": n_days,
+            "start_date": start_date,
+            "taste_strength": taste_strength,
+        },
+        "counts": _counts(chart_songs, reach, rankings, n_days, topped_up),
+        "countries_per_song": _countries_per_song(reach),
+        "bayes": _bayes(probabilities, chart_songs),
+    }
     return GeneratedDataset(properties, rankings, probability_table, report)
 
 
@@ -294,68 +295,66 @@ def _labels(
     }
 
 
-def _report(
-    *,
-    seed: int,
-    n_days: int,
-    start_date: str,
-    taste_strength: float,
-    probabilities: np.ndarray,
-    chart_songs: list[np.ndarray],
-    reach: np.ndarray,
-    rankings: pd.DataFrame,
-    topped_up: int,
-) -> dict[str, Any]:
+def _figure(value: float) -> float:
+    return round(float(value), 4)
+
+
+def _pairs(chart_songs: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+    """(song, country) of every pair that charted in a country."""
     country_charts = chart_songs[:GLOBAL_CHART]
     pair_song = np.concatenate(country_charts)
     pair_country = np.repeat(np.arange(GLOBAL_CHART), [len(s) for s in country_charts])
-    per_country = np.array([len(s) for s in country_charts])
-    n_countries = len(COUNTRY_CODES)
+    return pair_song, pair_country
 
-    def figure(value: float) -> float:
-        return round(float(value), 4)
 
+def _counts(
+    chart_songs: list[np.ndarray],
+    reach: np.ndarray,
+    rankings: pd.DataFrame,
+    n_days: int,
+    topped_up: int,
+) -> dict[str, Any]:
+    per_country = np.array([len(s) for s in chart_songs[:GLOBAL_CHART]])
     return {
-        "generator": "jukebox_workshop.dataset.build.generate",
-        "seed": seed,
-        "parameters": {
-            "n_days": n_days,
-            "start_date": start_date,
-            "taste_strength": taste_strength,
+        "songs": len(reach),
+        "ranking_rows": len(rankings),
+        "global_rows": int(rankings["country"].isna().sum()),
+        "days": n_days,
+        "countries": len(COUNTRY_CODES),
+        "song_country_pairs": int(per_country.sum()),
+        "songs_on_global_chart": len(chart_songs[GLOBAL_CHART]),
+        "songs_per_country": {
+            "min": int(per_country.min()),
+            "median": _figure(np.median(per_country)),
+            "max": int(per_country.max()),
         },
-        "counts": {
-            "songs": len(reach),
-            "ranking_rows": len(rankings),
-            "global_rows": int(rankings["country"].isna().sum()),
-            "days": n_days,
-            "countries": n_countries,
-            "song_country_pairs": len(pair_song),
-            "songs_on_global_chart": len(chart_songs[GLOBAL_CHART]),
-            "songs_per_country": {
-                "min": int(per_country.min()),
-                "median": figure(np.median(per_country)),
-                "max": int(per_country.max()),
-            },
-            "pairs_added_to_fill_charts": topped_up,
-        },
-        "countries_per_song": {
-            "one_country_share": figure((reach == 1).mean()),
-            "p90": figure(np.percentile(reach, 90)),
-            "p99": figure(np.percentile(reach, 99)),
-            "max": int(reach.max()),
-        },
-        "bayes": {
-            "description": (
-                "Best achievable accuracy of predicting the country from the 13 features, "
-                "from the true p(country | features). top1/top5: share of distinct (song, "
-                "country) pairs whose country is among the song's 1 or 5 most likely; "
-                "expected_*: mean over songs of the summed probability of those countries."
-            ),
-            "top1": figure(taste.bayes_accuracy(probabilities, pair_song, pair_country, 1)),
-            "top5": figure(taste.bayes_accuracy(probabilities, pair_song, pair_country, 5)),
-            "expected_top1": figure(taste.expected_bayes_accuracy(probabilities, 1)),
-            "expected_top5": figure(taste.expected_bayes_accuracy(probabilities, 5)),
-            "chance_top1": figure(1 / n_countries),
-            "chance_top5": figure(5 / n_countries),
-        },
+        "pairs_added_to_fill_charts": topped_up,
+    }
+
+
+def _countries_per_song(reach: np.ndarray) -> dict[str, Any]:
+    return {
+        "one_country_share": _figure((reach == 1).mean()),
+        "p90": _figure(np.percentile(reach, 90)),
+        "p99": _figure(np.percentile(reach, 99)),
+        "max": int(reach.max()),
+    }
+
+
+def _bayes(probabilities: np.ndarray, chart_songs: list[np.ndarray]) -> dict[str, Any]:
+    pair_song, pair_country = _pairs(chart_songs)
+    n_countries = len(COUNTRY_CODES)
+    return {
+        "description": (
+            "Best achievable accuracy of predicting the country from the 13 features, "
+            "from the true p(country | features). top1/top5: share of distinct (song, "
+            "country) pairs whose country is among the song's 1 or 5 most likely; "
+            "expected_*: mean over songs of the summed probability of those countries."
+        ),
+        "top1": _figure(taste.bayes_accuracy(probabilities, pair_song, pair_country, 1)),
+        "top5": _figure(taste.bayes_accuracy(probabilities, pair_song, pair_country, 5)),
+        "expected_top1": _figure(taste.expected_bayes_accuracy(probabilities, 1)),
+        "expected_top5": _figure(taste.expected_bayes_accuracy(probabilities, 5)),
+        "chance_top1": _figure(1 / n_countries),
+        "chance_top5": _figure(5 / n_countries),
     }

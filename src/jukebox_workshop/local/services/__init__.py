@@ -1,0 +1,1 @@
+"""One description per service of the local platform: S3, the registry, MLflow, the model server."""

@@ -1,0 +1,98 @@
+"""How long the test lanes take: `make check`, the pytest of `make test`, `make test-workbench`.
+
+Each lane runs in a fresh clone of the committed HEAD (no jukebox/output/, no build/, as CI
+has it), with this checkout's virtual environments linked in, so what is measured is the tests,
+not pip. The figures go to benchmarks/results/test_suite.json, one entry per lane with its
+seconds, pytest's counts and its slowest tests, added to what earlier runs recorded.
+
+    .venv/bin/python benchmarks/test_suite.py                 # the three lanes
+    .venv/bin/python benchmarks/test_suite.py --lanes check   # one of them
+
+The workbench lane reuses the simulated images' environments cached in
+~/.cache/jukebox-workbench: run it twice to see the warm figure after a cold one.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import re
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+from recording import read_results, write_results
+
+ROOT = Path(__file__).resolve().parents[1]
+RESULTS = ROOT / "benchmarks" / "results" / "test_suite.json"
+PYTEST = [".venv/bin/python", "-m", "pytest", "-p", "no:cacheprovider"]
+LANES = {
+    "check": [*PYTEST, "-n", "2", "-m", "not slow", "tests"],
+    "test": [*PYTEST, "-n", "2"],
+    "test-workbench": [".venv/bin/python", "tests/workbench/simulate.py"],
+}
+SUMMARY = re.compile(r"=+ (.*\d+ (passed|failed).*) in ([\d.]+)s")
+SLOWEST = re.compile(r"^([\d.]+)s (call|setup|teardown)\s+(\S+)", re.M)
+
+
+def fresh_clone(folder: Path) -> Path:
+    clone = folder / "repo"
+    subprocess.run(["git", "clone", "--quiet", str(ROOT), str(clone)], check=True)
+    for venv in (".venv", ".venv-serving"):
+        (clone / venv).symlink_to(ROOT / venv)
+    return clone
+
+
+def run_lane(name: str, clone: Path) -> dict:
+    print(f"== {name}: {' '.join(LANES[name])}", flush=True)
+    # The linked environment installed this checkout's package: point it at the clone's.
+    environment = {**os.environ, "PYTHONPATH": str(clone / "src")}
+    started = time.perf_counter()
+    result = subprocess.run(LANES[name], cwd=clone, env=environment, capture_output=True, text=True)
+    seconds = time.perf_counter() - started
+    output = result.stdout + result.stderr
+    print(output[-3000:], flush=True)
+    counts = [match[0] for match in SUMMARY.findall(output)]
+    return {
+        "seconds": round(seconds, 1),
+        "exit_code": result.returncode,
+        "pytest_summaries": counts,
+        "slowest": [
+            {"seconds": float(s), "phase": phase, "test": test}
+            for s, phase, test in SLOWEST.findall(output)[:10]
+        ],
+    }
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--lanes", nargs="+", choices=list(LANES), default=list(LANES))
+    args = parser.parse_args()
+    commit = subprocess.run(
+        ["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True
+    ).stdout.strip()
+    recorded = read_results(RESULTS)
+    failed = False
+    with tempfile.TemporaryDirectory(prefix="jukebox-test-suite-") as folder:
+        clone = fresh_clone(Path(folder))
+        for name in args.lanes:
+            figures = run_lane(name, clone)
+            failed |= figures["exit_code"] != 0
+            figures |= {
+                "commit": commit,
+                "measured_at": datetime.now(UTC).isoformat(timespec="seconds"),
+                "machine": {"cpus": os.cpu_count(), "python": platform.python_version()},
+            }
+            recorded.setdefault(name, []).append(figures)
+            print(f"{name}: {figures['seconds']:.0f} s, {figures['pytest_summaries']}")
+    write_results(RESULTS, recorded)
+    print(f"Recorded in {RESULTS.relative_to(ROOT)}")
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -62,6 +62,7 @@ def s3_client(
     aws_secret_access_key: str | None = None,
     fail_fast: bool = False,
     read_timeout: float | None = None,
+    attempts: int | None = None,
 ) -> Any:
     """A boto3 S3 client for a data connection, configured like notebook 5's.
 
@@ -73,7 +74,8 @@ def s3_client(
 
     `fail_fast` is for readiness checks: 1 s to connect, 5 s to read, one retry (botocore's
     `max_attempts` counts the retries); otherwise 5 s to connect and two retries, as notebook 5.
-    `read_timeout` replaces the read timeout (boto3's default is 60 s).
+    `read_timeout` replaces the read timeout (boto3's default is 60 s), `attempts` the number
+    of retries.
     """
     chosen = {
         "AWS_S3_ENDPOINT": endpoint_url,
@@ -86,6 +88,8 @@ def s3_client(
     timeouts = dict(_FAIL_FAST_TIMEOUTS if fail_fast else _TIMEOUTS)
     if read_timeout is not None:
         timeouts["read_timeout"] = read_timeout
+    if attempts is not None:
+        timeouts["retries"] = {"max_attempts": attempts}
     extra = {}
     if environment is not None and environment.get(S3_CA_BUNDLE_VARIABLE):
         extra["verify"] = environment[S3_CA_BUNDLE_VARIABLE]

@@ -22,7 +22,7 @@ KATIB_DEFAULT_FILTER = r"([\w|-]+)\s*=\s*([+-]?\d*(\.\d+)?([Ee][+-]?\d+)?)"
 def documented_values() -> dict[str, str]:
     """The values of the trial the guide runs (docs/scaling-out.md), notebook 3's own."""
     page = (REPO_ROOT / "docs" / "scaling-out.md").read_text()
-    line = re.search(r"^\.venv/bin/python -m jukebox_workshop\.katib (.*)$", page, re.M)[1]
+    line = re.search(r"^\.venv/bin/python -m jukebox_workshop\.cluster\.katib (.*)$", page, re.M)[1]
     return dict(re.findall(r"--(\w+)=(\S+)", line))
 
 

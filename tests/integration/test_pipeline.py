@@ -17,9 +17,9 @@ from pathlib import Path
 import pandas as pd
 import pytest
 from model_registry import ModelRegistry
-from support.local_platform import s3_client
 
 from jukebox_workshop import cli
+from jukebox_workshop.clients import registry_client, s3_client
 from jukebox_workshop.cluster import pipeline, steps
 from jukebox_workshop.errors import WorkshopError
 from jukebox_workshop.notebooks import QUICK_PARAMETERS
@@ -69,8 +69,7 @@ def finished(environment, tmp_path_factory) -> tuple[dict, Path]:
 
 
 def registry(environment: dict[str, str]) -> ModelRegistry:
-    host, port = environment["MODEL_REGISTRY_URL"].rsplit(":", 1)
-    return ModelRegistry(host, int(port), author="test", is_secure=False)
+    return registry_client(environment["MODEL_REGISTRY_URL"], author="test", quiet=True)
 
 
 def test_a_version_is_registered_with_the_pipeline_and_its_run(environment, finished):

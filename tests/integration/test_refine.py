@@ -17,8 +17,9 @@ from pathlib import Path
 import pytest
 from mlflow import MlflowClient
 from model_registry import ModelRegistry
-from support.local_platform import free_port, s3_client
+from support.local_platform import free_port
 
+from jukebox_workshop.clients import registry_client, s3_client
 from jukebox_workshop.errors import WorkshopError
 from jukebox_workshop.notebooks import run_notebook
 from jukebox_workshop.runs import Workspace
@@ -68,8 +69,7 @@ def attendee(running_platform, prepared, tmp_path, monkeypatch) -> tuple[Path, d
 
 
 def registry(environment: dict[str, str]) -> ModelRegistry:
-    host, port = environment["MODEL_REGISTRY_URL"].rsplit(":", 1)
-    return ModelRegistry(host, int(port), author="test", is_secure=False)
+    return registry_client(environment["MODEL_REGISTRY_URL"], author="test", quiet=True)
 
 
 def register_parent(environment: dict[str, str], validation_top5: float) -> tuple[str, str]:

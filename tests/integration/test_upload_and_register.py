@@ -16,9 +16,10 @@ from pathlib import Path
 
 import httpx
 import pytest
-from support.local_platform import free_port, s3_client
+from support.local_platform import free_port
 from support.reverse_proxy import Certificates, ReverseProxy, certificate_authority
 
+from jukebox_workshop.clients import s3_client
 from jukebox_workshop.notebooks import NotebookFailedError, run_notebook
 from jukebox_workshop.runs import Workspace
 

@@ -10,13 +10,12 @@ import signal
 import threading
 import time
 
-import boto3
 import pytest
 from boto3.s3.transfer import TransferConfig
-from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 from support.local_platform import down, up
 
+from jukebox_workshop.clients import s3_client
 from jukebox_workshop.local import lifecycle
 
 pytestmark = [pytest.mark.platform, pytest.mark.slow]
@@ -31,19 +30,7 @@ def content(key: str, size: int) -> bytes:
 
 
 def client(environment: dict[str, str], attempts: int):
-    return boto3.client(
-        "s3",
-        endpoint_url=environment["AWS_S3_ENDPOINT"],
-        aws_access_key_id=environment["AWS_ACCESS_KEY_ID"],
-        aws_secret_access_key=environment["AWS_SECRET_ACCESS_KEY"],
-        region_name=environment["AWS_DEFAULT_REGION"],
-        config=Config(
-            s3={"addressing_style": "path"},
-            connect_timeout=2,
-            read_timeout=10,
-            retries={"max_attempts": attempts},
-        ),
-    )
+    return s3_client(environment, read_timeout=10, attempts=attempts)
 
 
 class Writer(threading.Thread):

@@ -10,8 +10,9 @@ import time
 import httpx
 import psutil
 import pytest
-from support.local_platform import down, jukebox, s3_client, up
+from support.local_platform import down, jukebox, up
 
+from jukebox_workshop.clients import s3_client
 from jukebox_workshop.local import lifecycle
 from jukebox_workshop.settings import state_dir
 

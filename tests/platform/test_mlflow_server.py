@@ -9,8 +9,9 @@ from pathlib import Path
 import httpx
 import pytest
 from mlflow import MlflowClient
-from support.local_platform import jukebox, s3_client
+from support.local_platform import jukebox
 
+from jukebox_workshop.clients import s3_client
 from jukebox_workshop.local import lifecycle
 from jukebox_workshop.local.services import mlflow as mlflow_service
 from jukebox_workshop.settings import state_dir

@@ -10,8 +10,9 @@ from pathlib import Path
 
 import httpx
 import pytest
-from support.local_platform import BASICS, down, free_port, held, jukebox, s3_client, up
+from support.local_platform import BASICS, down, free_port, held, jukebox, up
 
+from jukebox_workshop.clients import s3_client
 from jukebox_workshop.local import lifecycle
 from jukebox_workshop.settings import state_dir
 

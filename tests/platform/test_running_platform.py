@@ -15,8 +15,9 @@ import pytest
 from botocore import UNSIGNED
 from botocore.config import Config
 from botocore.exceptions import ClientError
-from support.local_platform import JUKEBOX, jukebox, s3_client
+from support.local_platform import JUKEBOX, jukebox
 
+from jukebox_workshop.clients import s3_client
 from jukebox_workshop.local import lifecycle
 from jukebox_workshop.settings import BUCKETS, S3_VARIABLES, state_dir
 

@@ -22,8 +22,9 @@ import psutil
 import pytest
 from boto3.s3.transfer import TransferConfig
 from botocore.exceptions import ClientError
-from support.local_platform import s3_client, up
+from support.local_platform import up
 
+from jukebox_workshop.clients import s3_client
 from jukebox_workshop.local import lifecycle
 from jukebox_workshop.local.services import s3
 from jukebox_workshop.settings import state_dir

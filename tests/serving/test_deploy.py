@@ -12,16 +12,16 @@ import numpy as np
 import onnxruntime as ort
 import psutil
 import pytest
-from support.local_platform import s3_client
 from support.model_versions import (
     SONG,
     Served,
     onnx_model,
-    registry_client,
+    registry,
     upload_and_register,
     v2_request,
 )
 
+from jukebox_workshop.clients import s3_client
 from jukebox_workshop.dataset.schema import FEATURES
 from jukebox_workshop.local import lifecycle
 from jukebox_workshop.local.deploy import DeployError, deploy, version_to_deploy
@@ -140,18 +140,18 @@ def test_a_new_version_replaces_the_served_one_without_a_gap(serving: Served) ->
 
 def test_the_version_to_deploy_is_deploy_version_else_the_newest(serving: Served) -> None:
     first, second = serving.versions
-    registry = registry_client(serving.environment)
-    assert version_to_deploy(registry, serving.model_name) == second  # registered last
-    model = registry.get_registered_model(serving.model_name)
+    client = registry(serving.environment)
+    assert version_to_deploy(client, serving.model_name) == second  # registered last
+    model = client.get_registered_model(serving.model_name)
     model.custom_properties = {"deploy_version": first}
-    registry.update(model)
+    client.update(model)
     try:
-        assert version_to_deploy(registry, serving.model_name) == first
+        assert version_to_deploy(client, serving.model_name) == first
         assert deploy(serving.model_name, report=None).version == first
     finally:
-        model = registry.get_registered_model(serving.model_name)
+        model = client.get_registered_model(serving.model_name)
         model.custom_properties = {}
-        registry.update(model)
+        client.update(model)
 
 
 def test_what_cannot_be_deployed_says_why_and_leaves_the_served_version(serving: Served) -> None:

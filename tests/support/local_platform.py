@@ -15,9 +15,6 @@ from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from pathlib import Path
 
-import boto3
-from botocore.config import Config
-
 from jukebox_workshop.local import lifecycle, ports
 
 JUKEBOX = Path(sys.executable).parent / "jukebox"
@@ -64,21 +61,6 @@ def jukebox(*args: str, timeout: float = 120) -> subprocess.CompletedProcess[str
         text=True,
         timeout=timeout,
         env=os.environ.copy(),
-    )
-
-
-def s3_client(environment: dict[str, str], **credentials: str):
-    """A boto3 S3 client for the platform's `environment()`; keyword arguments replace the keys."""
-    keys = credentials or {
-        "aws_access_key_id": environment["AWS_ACCESS_KEY_ID"],
-        "aws_secret_access_key": environment["AWS_SECRET_ACCESS_KEY"],
-    }
-    return boto3.client(
-        "s3",
-        endpoint_url=environment["AWS_S3_ENDPOINT"],
-        region_name=environment["AWS_DEFAULT_REGION"],
-        config=Config(s3={"addressing_style": "path"}),
-        **keys,
     )
 
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import warnings
 from dataclasses import dataclass
 
 import numpy as np
@@ -18,8 +17,8 @@ import onnx
 from model_registry import ModelRegistry
 from onnx import TensorProto, helper, numpy_helper
 
+from jukebox_workshop.clients import registry_client, s3_client
 from jukebox_workshop.dataset.schema import COUNTRY_CODES, FEATURES
-from support.local_platform import s3_client
 
 OUTPUT = "country_probabilities"
 SONG = {
@@ -85,11 +84,8 @@ def onnx_model(seed: int) -> bytes:
     return model.SerializeToString()
 
 
-def registry_client(environment: dict[str, str]) -> ModelRegistry:
-    host, port = environment["MODEL_REGISTRY_URL"].rsplit(":", 1)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        return ModelRegistry(host, int(port), author="test", is_secure=False)
+def registry(environment: dict[str, str]) -> ModelRegistry:
+    return registry_client(environment["MODEL_REGISTRY_URL"], author="test", quiet=True)
 
 
 def upload_and_register(
@@ -116,7 +112,7 @@ def upload_and_register(
         f"s3://{bucket}/{prefix}?endpoint={environment['AWS_S3_ENDPOINT']}"
         f"&defaultRegion={environment['AWS_DEFAULT_REGION']}"
     )
-    registry_client(environment).register_model(
+    registry(environment).register_model(
         model_name,
         uri,
         version=version,

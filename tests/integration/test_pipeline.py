@@ -98,9 +98,9 @@ def test_the_version_is_stored_in_the_bucket(environment, finished):
 
 def test_each_step_hands_on_artifacts_of_its_own(finished):
     record, run = finished
-    steps = ["prepare", "train", "evaluate", "upload", "register"]
-    assert sorted(path.name for path in run.iterdir()) == sorted(steps)
-    for step, notebook in zip(steps, steps.NOTEBOOKS, strict=True):
+    names = ["prepare", "train", "evaluate", "upload", "register"]
+    assert sorted(path.name for path in run.iterdir()) == sorted(names)
+    for step, notebook in zip(names, steps.NOTEBOOKS, strict=True):
         executed = json.loads((run / step / "notebook" / notebook).read_text())
         printed = [o for cell in executed["cells"] for o in cell.get("outputs", [])]
         assert printed, f"{notebook} ran with outputs in {step}'s artifact"

@@ -364,7 +364,7 @@ def test_https_to_a_plain_http_server(attendee, run_folder, monkeypatch):
     plain = attendee["MODEL_REGISTRY_URL"].replace("http://", "https://")
     monkeypatch.setenv("MODEL_REGISTRY_URL", plain)
     monkeypatch.setenv("MODEL_REGISTRY_TOKEN", "any")
-    run_notebook(UPLOAD, run_folder[0])
+    run(UPLOAD, run_folder[0])
     message = failure(REGISTER, run_folder[0])
     assert f"The TLS connection to the Model Registry at {plain} failed" in message
     assert "write http://, not https://, in MODEL_REGISTRY_URL" in message

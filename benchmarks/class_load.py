@@ -48,6 +48,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from jukebox_workshop import clients
+from jukebox_workshop.settings import DEFAULT_BUCKET
 
 STEPS = ("connect", "check", "upload", "verify", "connect registry", "register", "read back")
 # The workshop model's files and their sizes in bytes (one `make workshop` run).
@@ -158,7 +159,7 @@ class Session:
             "version": attendee.version,
             "model_format_name": "onnx",
             "model_format_version": "1",
-            "storage_key": "models",
+            "storage_key": DEFAULT_BUCKET,
             "storage_path": attendee.prefix,
             "metadata": {"test_top5_accuracy": 0.29, "attendee": attendee.name},
         }

@@ -33,8 +33,8 @@ from sklearn.preprocessing import StandardScaler
 
 from jukebox_workshop.dataset import validate_dataset
 from jukebox_workshop.dataset.build.generate import build_dataset
-from jukebox_workshop.dataset.schema import COUNTRY_CODES, FEATURES, REPORT_FILE
-from jukebox_workshop.settings import DEFAULT_DATA_DIR
+from jukebox_workshop.dataset.schema import COUNTRY_CODES, FEATURES
+from jukebox_workshop.settings import DEFAULT_DATA_DIR, REPORT_FILE
 
 SEED = 0
 LABELS = np.arange(len(COUNTRY_CODES))

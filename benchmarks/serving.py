@@ -37,9 +37,15 @@ from jukebox_workshop.clients import registry_client, s3_client
 from jukebox_workshop.local import lifecycle
 from jukebox_workshop.local.deploy import deploy
 from jukebox_workshop.runs import Run, Workspace
-from jukebox_workshop.settings import OUTPUT_DIR, REGISTRY_TOKEN_VARIABLE, REGISTRY_URL_VARIABLE
+from jukebox_workshop.settings import (
+    DEFAULT_BUCKET,
+    DEFAULT_MODEL_NAME,
+    OUTPUT_DIR,
+    REGISTRY_TOKEN_VARIABLE,
+    REGISTRY_URL_VARIABLE,
+)
 
-MODEL_NAME = "jukebox"
+MODEL_NAME = DEFAULT_MODEL_NAME
 TARGETS_MS = {1: 10.0, 64: 30.0}
 MIB = 1024 * 1024
 
@@ -52,7 +58,7 @@ def upload_and_register(run: Run, environment: dict[str, str]) -> None:
         if path.is_file():
             body = path.read_bytes()
             s3.put_object(
-                Bucket="models",
+                Bucket=DEFAULT_BUCKET,
                 Key=f"{prefix}/{path.relative_to(run.model_dir).as_posix()}",
                 Body=body,
                 Metadata={"sha256": hashlib.sha256(body).hexdigest()},
@@ -64,12 +70,12 @@ def upload_and_register(run: Run, environment: dict[str, str]) -> None:
     )
     registry.register_model(
         MODEL_NAME,
-        f"s3://models/{prefix}?endpoint={environment['AWS_S3_ENDPOINT']}"
+        f"s3://{DEFAULT_BUCKET}/{prefix}?endpoint={environment['AWS_S3_ENDPOINT']}"
         f"&defaultRegion={environment['AWS_DEFAULT_REGION']}",
         version=run.version,
         model_format_name="onnx",
         model_format_version="1",
-        storage_key="models",
+        storage_key=DEFAULT_BUCKET,
         storage_path=prefix,
     )
 

@@ -30,7 +30,7 @@ from types import ModuleType
 from typing import TYPE_CHECKING
 
 from jukebox_workshop.errors import JukeboxError, PlatformNotInstalledError
-from jukebox_workshop.settings import model_name, state_dir
+from jukebox_workshop.settings import DEFAULT_EPOCHS, DEFAULT_MODEL_NAME, model_name, state_dir
 
 if TYPE_CHECKING:
     from jukebox_workshop.local.lifecycle import ServiceStatus
@@ -264,8 +264,8 @@ def _data_arguments(data: argparse.ArgumentParser) -> None:
 
 def _pipeline_arguments(pipeline: argparse.ArgumentParser) -> None:
     pipeline.add_argument("--data", default="", help="a dataset folder or s3://bucket/prefix")
-    pipeline.add_argument("--epochs", type=int, default=200, help="default: %(default)s")
-    pipeline.add_argument("--model-name", default="jukebox", help="default: %(default)s")
+    pipeline.add_argument("--epochs", type=int, default=DEFAULT_EPOCHS, help="default: %(default)s")
+    pipeline.add_argument("--model-name", default=DEFAULT_MODEL_NAME, help="default: %(default)s")
 
 
 def _manifests_arguments(manifests: argparse.ArgumentParser) -> None:

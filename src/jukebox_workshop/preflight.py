@@ -26,6 +26,8 @@ from jukebox_workshop.clients import registry_client, s3_client
 from jukebox_workshop.errors import MissingSettingsError, WorkshopError
 from jukebox_workshop.explain import client_api_prefix
 from jukebox_workshop.settings import (
+    DATA_FILES,
+    DEFAULT_BUCKET,
     MODEL_NAME_VARIABLE,
     REGISTRY_TOKEN_VARIABLE,
     REGISTRY_URL_VARIABLE,
@@ -40,7 +42,6 @@ from jukebox_workshop.settings import (
 
 GIB = 1024**3
 MEMORY_WARNING = 3 * GIB
-DATASET_FILES = ("song_properties.parquet", "song_rankings.parquet")
 WORKBENCH_REQUIREMENTS = REPO_ROOT / "requirements-workbench.txt"
 TESTED_PYTHONS = ((3, 11), (3, 12))  # the TensorFlow workbench images 2025.1 and 2026
 STACK = ("tensorflow", "keras", "pandas", "numpy", "protobuf")  # shown, from the image
@@ -112,7 +113,7 @@ def check_packages(requirements: Path = WORKBENCH_REQUIREMENTS) -> Check:
 
 def check_dataset() -> Check:
     folder = data_dir()
-    missing = [name for name in DATASET_FILES if not (folder / name).exists()]
+    missing = [name for name in DATA_FILES if not (folder / name).exists()]
     if missing:
         return Check(
             "dataset",
@@ -156,7 +157,7 @@ def check_s3() -> list[Check]:
     except (BotoCoreError, ClientError) as error:
         return [Check("s3 bucket", "FAIL", f"{type(error).__name__}: {error}")]
     checks = [Check("s3 bucket", "ok", f"s3://{bucket} at {endpoint} answers with these keys")]
-    if bucket != "models":
+    if bucket != DEFAULT_BUCKET:
         checks.append(
             Check(
                 "s3 bucket",

@@ -20,6 +20,11 @@ REPO_ROOT = Path(__file__).resolve().parents[2]
 NOTEBOOK_DIR = REPO_ROOT / "jukebox"
 DEFAULT_DATA_DIR = NOTEBOOK_DIR / "data"
 OUTPUT_DIR = NOTEBOOK_DIR / "output"
+# The dataset's files, in DEFAULT_DATA_DIR (their columns: dataset/schema.py).
+PROPERTIES_FILE = "song_properties.parquet"
+RANKINGS_FILE = "song_rankings.parquet"
+REPORT_FILE = "generator_report.json"
+DATA_FILES = (PROPERTIES_FILE, RANKINGS_FILE)
 
 # The data-connection variables OpenShift AI injects into a workbench.
 S3_VARIABLES = (
@@ -43,6 +48,8 @@ REGISTRY_CA_BUNDLE_VARIABLE = "MODEL_REGISTRY_CA_BUNDLE"
 
 MODEL_NAME_VARIABLE = "JUKEBOX_MODEL_NAME"
 DEFAULT_MODEL_NAME = "jukebox"
+# Notebook 3's default number of epochs (its JUKEBOX_EPOCHS), for the pipeline and Katib runs.
+DEFAULT_EPOCHS = 200
 # Valid as a registered model's name, an S3 prefix and a Kubernetes resource name.
 _MODEL_NAME = re.compile(r"[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?")
 # Set in OpenShift AI when the cluster runs MLflow; notebook 7 keeps a local store without it.

@@ -4,7 +4,7 @@ import pandas as pd
 from support.chart_copies import kaggle_rows, write_copy
 
 from jukebox_workshop.dataset.build.commands import main
-from jukebox_workshop.dataset.schema import PROPERTIES_FILE, RANKINGS_FILE
+from jukebox_workshop.settings import PROPERTIES_FILE, RANKINGS_FILE
 
 
 def test_generate_then_validate(tmp_path, capsys):

@@ -9,14 +9,9 @@ from support.chart_copies import kaggle_rows, realistic_rows, write_copy
 
 from jukebox_workshop.dataset import validate_dataset
 from jukebox_workshop.dataset.build.convert import MIN_SONGS, convert
-from jukebox_workshop.dataset.schema import (
-    PROPERTIES_DTYPES,
-    PROPERTIES_FILE,
-    RANKINGS_DTYPES,
-    RANKINGS_FILE,
-    arrow_schema,
-)
+from jukebox_workshop.dataset.schema import PROPERTIES_DTYPES, RANKINGS_DTYPES, arrow_schema
 from jukebox_workshop.errors import DatasetExistsError, DatasetNotFoundError, DataValidationError
+from jukebox_workshop.settings import PROPERTIES_FILE, RANKINGS_FILE
 
 A, B, C = "a" * 22, "b" * 22, "c" * 22
 

@@ -15,12 +15,10 @@ from jukebox_workshop.dataset.schema import (
     CHART_SIZE,
     COUNTRY_CODES,
     PROPERTIES_DTYPES,
-    PROPERTIES_FILE,
     RANKINGS_DTYPES,
-    RANKINGS_FILE,
-    REPORT_FILE,
     arrow_schema,
 )
+from jukebox_workshop.settings import PROPERTIES_FILE, RANKINGS_FILE, REPORT_FILE
 
 BASE62 = set(string.digits + string.ascii_letters)
 

@@ -6,8 +6,7 @@ import pandas as pd
 import pytest
 
 from jukebox_workshop.dataset import validate_dataset
-from jukebox_workshop.dataset.schema import PROPERTIES_FILE, RANKINGS_FILE, REPORT_FILE
-from jukebox_workshop.settings import DEFAULT_DATA_DIR
+from jukebox_workshop.settings import DEFAULT_DATA_DIR, PROPERTIES_FILE, RANKINGS_FILE, REPORT_FILE
 
 MAX_BYTES = 6 * 1024 * 1024
 

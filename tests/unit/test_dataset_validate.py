@@ -12,8 +12,8 @@ from jukebox_workshop.dataset import (
     validate_dataset,
     validate_table,
 )
-from jukebox_workshop.dataset.schema import PROPERTIES_FILE, RANKINGS_FILE
 from jukebox_workshop.errors import DatasetNotFoundError, DataValidationError
+from jukebox_workshop.settings import PROPERTIES_FILE, RANKINGS_FILE
 
 
 @pytest.fixture

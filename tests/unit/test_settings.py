@@ -133,3 +133,9 @@ def test_an_invalid_model_name_is_refused_not_changed(no_user, value: str) -> No
     no_user.setenv("JUKEBOX_MODEL_NAME", value)
     with pytest.raises(MissingSettingsError, match="is not a valid model name"):
         settings.model_name()
+
+
+def test_notebook_3s_default_epochs_are_the_packages():
+    """The pipeline and Katib default to what notebook 3 trains for in class."""
+    source = (settings.NOTEBOOK_DIR / "03-train.ipynb").read_text()
+    assert f'os.environ.get(\\"JUKEBOX_EPOCHS\\", {settings.DEFAULT_EPOCHS})' in source

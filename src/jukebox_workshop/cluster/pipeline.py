@@ -25,7 +25,15 @@ from kfp import compiler, dsl, kubernetes, local
 from kfp.dsl import Artifact, Dataset, Input, Metrics, Model, Output
 
 from jukebox_workshop.errors import WorkshopError
-from jukebox_workshop.settings import REGISTRY_URL_VARIABLE, REPO_ROOT, S3_VARIABLES, require
+from jukebox_workshop.settings import (
+    DEFAULT_BUCKET,
+    DEFAULT_EPOCHS,
+    DEFAULT_MODEL_NAME,
+    REGISTRY_URL_VARIABLE,
+    REPO_ROOT,
+    S3_VARIABLES,
+    require,
+)
 
 PIPELINE_NAME = "jukebox-training"
 # Built from cluster/Containerfile into the OpenShift internal registry of the project `jukebox`
@@ -149,9 +157,9 @@ def _steps_read_the_data_connection(task: dsl.PipelineTask, secret: str) -> None
 def training_pipeline(
     registry_url: str,
     data: str = "",
-    epochs: int = 200,
-    model_name: str = "jukebox",
-    data_connection: str = "models",
+    epochs: int = DEFAULT_EPOCHS,
+    model_name: str = DEFAULT_MODEL_NAME,
+    data_connection: str = DEFAULT_BUCKET,
 ) -> Model:
     """Notebooks 2 to 6 in order; a failing checkpoint stops the run.
 
@@ -231,7 +239,10 @@ class _WithoutExecutorInput(io.TextIOBase):
 
 
 def run_locally(
-    data: str = "", epochs: int = 200, model_name: str = "jukebox", root: Path = LOCAL_ROOT
+    data: str = "",
+    epochs: int = DEFAULT_EPOCHS,
+    model_name: str = DEFAULT_MODEL_NAME,
+    root: Path = LOCAL_ROOT,
 ) -> dsl.Model:
     """Run the pipeline with kfp.local, each step a subprocess of this Python, against the platform
     in this process's environment (S3 variables, MODEL_REGISTRY_URL); return its registered Model

@@ -23,15 +23,16 @@ from pathlib import Path
 from typing import Any
 
 from jukebox_workshop.clients import s3_client
-from jukebox_workshop.dataset.schema import DATA_FILES, REPORT_FILE
 from jukebox_workshop.errors import WorkshopError
 from jukebox_workshop.explain import explain_s3_errors
 from jukebox_workshop.notebooks import run_notebook
 from jukebox_workshop.runs import Run, Workspace
 from jukebox_workshop.settings import (
+    DATA_FILES,
     REGISTRY_AUTHOR_VARIABLE,
     REGISTRY_URL_VARIABLE,
     REPO_ROOT,
+    REPORT_FILE,
     S3_VARIABLES,
     data_dir,
     require,

@@ -11,10 +11,8 @@ from jukebox_workshop.dataset.schema import (
     COUNTRY_CODES,
     FEATURES,
     PROPERTIES_COLUMNS,
-    PROPERTIES_FILE,
     PROPERTIES_SCHEMA,
     RANKINGS_COLUMNS,
-    RANKINGS_FILE,
     RANKINGS_SCHEMA,
     TARGET,
     rankings_schema,
@@ -26,6 +24,7 @@ from jukebox_workshop.errors import (
     DatasetNotFoundError,
     DataValidationError,
 )
+from jukebox_workshop.settings import PROPERTIES_FILE, RANKINGS_FILE
 
 __all__ = [
     "COUNTRY_CODES",

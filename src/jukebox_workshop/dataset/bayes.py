@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 
 from jukebox_workshop.dataset.build.generate import build_dataset
-from jukebox_workshop.dataset.schema import PROPERTIES_FILE
+from jukebox_workshop.settings import PROPERTIES_FILE
 
 REPORT_FILE = "generator_report.json"
 

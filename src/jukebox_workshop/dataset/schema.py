@@ -17,10 +17,7 @@ import pandera.dtypes
 import pandera.pandas as pa
 import pyarrow as pa_arrow
 
-PROPERTIES_FILE = "song_properties.parquet"
-RANKINGS_FILE = "song_rankings.parquet"
-REPORT_FILE = "generator_report.json"
-DATA_FILES = (PROPERTIES_FILE, RANKINGS_FILE)
+from jukebox_workshop.settings import PROPERTIES_FILE, RANKINGS_FILE
 
 CHART_SIZE = 50
 

@@ -16,13 +16,9 @@ import pandas as pd
 import pandera.pandas as pa
 
 from jukebox_workshop.dataset.parquet import read_parquet
-from jukebox_workshop.dataset.schema import (
-    PROPERTIES_FILE,
-    PROPERTIES_SCHEMA,
-    RANKINGS_FILE,
-    rankings_schema,
-)
+from jukebox_workshop.dataset.schema import PROPERTIES_SCHEMA, rankings_schema
 from jukebox_workshop.errors import DatasetNotFoundError, DataValidationError
+from jukebox_workshop.settings import PROPERTIES_FILE, RANKINGS_FILE
 from jukebox_workshop.settings import data_dir as default_data_dir
 
 FIX_HINT = (

@@ -23,17 +23,8 @@ import pandera.pandas as pa
 from jukebox_workshop.errors import DatasetExistsError, DatasetNotFoundError, DataValidationError
 from jukebox_workshop.dataset.build.kaggle_csv import read_chart_file
 from jukebox_workshop.dataset.parquet import write_parquet
-from jukebox_workshop.dataset.schema import (
-    DATA_FILES,
-    PROPERTIES_DTYPES,
-    PROPERTIES_FILE,
-    PROPERTIES_SCHEMA,
-    RANKINGS_DTYPES,
-    RANKINGS_FILE,
-    RANKINGS_SCHEMA,
-    conform,
-    rankings_schema,
-)
+from jukebox_workshop.dataset.schema import PROPERTIES_DTYPES, PROPERTIES_SCHEMA, RANKINGS_DTYPES, RANKINGS_SCHEMA, conform, rankings_schema
+from jukebox_workshop.settings import DATA_FILES, PROPERTIES_FILE, RANKINGS_FILE
 from jukebox_workshop.dataset.validate import failures, problems, raise_problems, reason
 
 MIN_USABLE_SHARE = 0.5  # a file mostly dropped was misread, not merely untidy

@@ -22,16 +22,8 @@ from scipy.special import ndtri
 from jukebox_workshop.dataset.build import charts, names, taste
 from jukebox_workshop.dataset.build.features import quantile_map, sample_features
 from jukebox_workshop.dataset.parquet import write_parquet
-from jukebox_workshop.dataset.schema import (
-    CHART_SIZE,
-    COUNTRY_CODES,
-    PROPERTIES_DTYPES,
-    PROPERTIES_FILE,
-    RANKINGS_DTYPES,
-    RANKINGS_FILE,
-    REPORT_FILE,
-    conform,
-)
+from jukebox_workshop.dataset.schema import CHART_SIZE, COUNTRY_CODES, PROPERTIES_DTYPES, RANKINGS_DTYPES, conform
+from jukebox_workshop.settings import PROPERTIES_FILE, RANKINGS_FILE, REPORT_FILE
 
 DEFAULT_SEED = 2025
 DEFAULT_N_DAYS = 120

@@ -22,6 +22,7 @@ import jsonschema
 import pytest
 import yaml
 from kubernetes.client import ApiClient
+from support import kserve
 
 from jukebox_workshop.cluster import katib, manifests, pipeline, serving
 from jukebox_workshop.errors import WorkshopError
@@ -239,25 +240,6 @@ def test_a_value_outside_the_space_is_refused(parameter, text):
 # The model server: KServe's ServingRuntime and InferenceService
 
 
-def kserve_validator(name: str) -> jsonschema.Draft7Validator:
-    """KServe's openAPIV3Schema, strict: Kubernetes prunes a field the CRD does not declare
-    (a misspelt one is silently lost), so here it is an error."""
-    schema = json.loads((SCHEMAS / f"kserve-v0.20.0-{name}.json").read_text())
-
-    def close(node: object) -> None:
-        if isinstance(node, dict):
-            if "properties" in node and not node.get("x-kubernetes-preserve-unknown-fields"):
-                node.setdefault("additionalProperties", False)
-            for value in node.values():
-                close(value)
-        elif isinstance(node, list):
-            for value in node:
-                close(value)
-
-    close(schema)
-    return jsonschema.Draft7Validator(schema)
-
-
 @dataclass
 class Registered:
     """What the registry client returns, with the fields the manifest reads."""
@@ -276,7 +258,7 @@ def an_inference_service() -> dict:
 
 def test_the_runtime_matches_kserves_crd():
     runtime = committed(manifests.RUNTIME_FILE)
-    kserve_validator("servingruntime-v1alpha1").validate(runtime)
+    kserve.validator("servingruntime-v1alpha1").validate(runtime)
     (container,) = runtime["spec"]["containers"]
     assert "--model_name={{.Name}}" in container["args"]
     assert f"--rest_port={serving.REST_PORT}" in container["args"]
@@ -291,7 +273,7 @@ def test_the_runtime_matches_kserves_crd():
 
 def test_the_inference_service_matches_kserves_crd():
     service = an_inference_service()
-    kserve_validator("inferenceservice-v1beta1").validate(service)
+    kserve.validator("inferenceservice-v1beta1").validate(service)
     assert service["metadata"]["annotations"]["serving.kserve.io/deploymentMode"] == (
         "RawDeployment"
     )
@@ -340,7 +322,7 @@ def test_a_missing_or_unknown_field_is_refused(schema, manifest, change, error):
     )
     change(document)
     with pytest.raises(jsonschema.ValidationError, match=error):
-        kserve_validator(schema).validate(document)
+        kserve.validator(schema).validate(document)
 
 
 def test_a_version_without_storage_or_of_another_format_is_refused():

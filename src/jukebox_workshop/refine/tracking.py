@@ -45,7 +45,7 @@ def explain_mlflow_errors(uri: str) -> Iterator[None]:
                 "Set MLFLOW_TRACKING_TOKEN (for example to the output of `oc whoami -t`), or ask "
                 "your instructor for access to MLflow."
             ) from None
-        if "[SSL:" in text or "CA bundle" in text:
+        if "[SSL:" in text or "CA certificate bundle" in text:
             raise WorkshopError(tls_problem(MLFLOW, uri, text)) from None
         if "failed with exception" in text or "error code 404" in text:
             reason = "it answered 404" if "error code 404" in text else "no connection"

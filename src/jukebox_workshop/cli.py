@@ -11,7 +11,7 @@
     jukebox data generate|convert|validate
     jukebox workshop                  run every notebook on the local platform
     jukebox pipeline [--epochs N]     notebooks 2-6 as a Kubeflow Pipeline, run by kfp.local
-    jukebox manifests [--check]       write (or check) cluster/pipeline.yaml and the Katib Experiment
+    jukebox manifests [--check]       write (or check) cluster/: pipeline, Katib Experiment, runtime
 
 Expected failures (a busy port, a missing setting, bad data) print their message on stderr
 and exit with status 1, without a traceback. The local platform's commands need the package's
@@ -339,7 +339,7 @@ COMMANDS: dict[str, tuple[Handler, str, Callable[[argparse.ArgumentParser], None
     ),
     "manifests": (
         _manifests,
-        "write the pipeline's IR YAML and the Katib Experiment",
+        "write the pipeline's IR YAML, the Katib Experiment and the model server's runtime",
         _manifests_arguments,
     ),
     "preflight": (

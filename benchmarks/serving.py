@@ -1,13 +1,17 @@
-"""Latency of the local model server on loopback, against ONNX Runtime in this process.
+"""Latency of the local model server on loopback, against ONNX Runtime and OpenVINO in this
+process, and how far OpenVINO's answers move in f32 and bf16.
 
 Starts the local platform (with the model server) in a temporary state dir on free ports,
 uploads the newest trained version (`jukebox/output/runs/LATEST`: run `make workshop` first)
 to its S3 server and registers it, as notebooks 5 and 6 do, and deploys it with
 `jukebox_workshop.local.deploy`. Then it times the same KServe V2 request, sent over one
 keep-alive connection (encode, send, receive, decode), for one song and for a batch of 64
-test songs, and the same inputs through ONNX Runtime in this process: the ratio to beat.
-Prints p50/p99 in milliseconds and throughput (medians over rounds), the largest difference
-between the answers, and the model server's resident memory.
+test songs, and the same inputs through ONNX Runtime and OpenVINO (f32) in this process: the
+ratio to beat. Prints p50/p99 in milliseconds and throughput (medians over rounds), the largest
+difference between the answers, and the model server's resident memory. Then, on every test
+song, OpenVINO's answers at INFERENCE_PRECISION_HINT f32 and bf16 against ONNX Runtime's
+(largest difference, songs whose top country or top-5 set changes); bf16 only where the CPU
+computes it (OpenVINO's OPTIMIZATION_CAPABILITIES lists BF16), else it says so.
 Targets: p50 < 10 ms for one song, < 30 ms for 64.
 
     python benchmarks/serving.py [--requests 500] [--repeat 3] [--json results.json]
@@ -29,6 +33,7 @@ from urllib.parse import urlsplit
 
 import numpy as np
 import onnxruntime as ort
+import openvino as ov
 import pandas as pd
 from platform_start import isolate  # scripts beside this one
 from recording import write_results
@@ -48,6 +53,8 @@ from jukebox_workshop.settings import (
 MODEL_NAME = DEFAULT_MODEL_NAME
 TARGETS_MS = {1: 10.0, 64: 30.0}
 MIB = 1024 * 1024
+WHERE = ("server", "onnx_runtime", "openvino_f32")
+OUTPUT = "country_probabilities"
 
 
 def upload_and_register(run: Run, environment: dict[str, str]) -> None:
@@ -139,20 +146,27 @@ def measure(run: Run, workspace: Workspace, requests: int, repeat: int) -> dict:
         (output,) = answer["outputs"]
         return np.array(output["data"], dtype=np.float32).reshape(output["shape"])
 
+    def feeds(songs: pd.DataFrame) -> dict[str, np.ndarray]:
+        return {name: songs[[name]].to_numpy(np.float32) for name in features}
+
     def in_process(songs: pd.DataFrame) -> np.ndarray:
-        return session.run(None, {name: songs[[name]].to_numpy(np.float32) for name in features})[0]
+        return session.run([OUTPUT], feeds(songs))[0]
+
+    openvino = compiled(run, "f32")
+
+    def in_openvino(songs: pd.DataFrame) -> np.ndarray:
+        return openvino(feeds(songs))[openvino.output(OUTPUT)]
 
     cases = {count: test.sample(n=count, random_state=42) for count in TARGETS_MS}
     rounds: list[dict] = []
     for _ in range(repeat):
         measured = {}
         for count, songs in cases.items():
-            server_ms = timed(requests, lambda songs=songs: served(songs))
-            local_ms = timed(requests, lambda songs=songs: in_process(songs))
-            measured[count] = {
-                "server": summary(server_ms, count),
-                "onnx_runtime": summary(local_ms, count),
-            }
+            measured[count] = {}
+            for where, call in zip(WHERE, (served, in_process, in_openvino), strict=True):
+                connection.close()  # the server drops a connection idle for a few seconds
+                latencies = timed(requests, lambda songs=songs, call=call: call(songs))
+                measured[count][where] = summary(latencies, count)
         rounds.append(measured)
     connection.close()
 
@@ -163,7 +177,7 @@ def measure(run: Run, workspace: Workspace, requests: int, repeat: int) -> dict:
                 key: statistics.median(r[count][where][key] for r in rounds)
                 for key in rounds[0][count][where]
             }
-            for where in ("server", "onnx_runtime")
+            for where in WHERE
         }
         for count in cases
     }
@@ -172,6 +186,32 @@ def measure(run: Run, workspace: Workspace, requests: int, repeat: int) -> dict:
     )
     (status,) = [s for s in lifecycle.status() if s.name == "model-server"]
     results["server_rss_mib"] = (status.rss_bytes or 0) / MIB
+    results["precision"] = precision(run, test[features], in_process(test))
+    return results
+
+
+def compiled(run: Run, hint: str) -> ov.CompiledModel:
+    return ov.Core().compile_model(run.onnx_file, "CPU", {"INFERENCE_PRECISION_HINT": hint})
+
+
+def precision(run: Run, songs: pd.DataFrame, reference: np.ndarray) -> dict:
+    """OpenVINO's answers on every test song, per precision, against ONNX Runtime's."""
+    has_bf16 = "BF16" in ov.Core().get_property("CPU", "OPTIMIZATION_CAPABILITIES")
+    top5 = np.sort(np.argsort(reference, axis=1)[:, -5:], axis=1)
+    results: dict = {"songs": len(songs), "cpu_computes_bf16": has_bf16}
+    for hint in ("f32", "bf16") if has_bf16 else ("f32",):
+        model = compiled(run, hint)
+        answer = model({name: songs[[name]].to_numpy(np.float32) for name in songs})[
+            model.output(OUTPUT)
+        ]
+        results[hint] = {
+            "computed_in": model.get_property("INFERENCE_PRECISION_HINT").get_type_name(),
+            "largest_difference": float(np.abs(answer - reference).max()),
+            "top_country_changed": int((answer.argmax(1) != reference.argmax(1)).sum()),
+            "top5_changed": int(
+                (np.sort(np.argsort(answer, axis=1)[:, -5:], axis=1) != top5).any(1).sum()
+            ),
+        }
     return results
 
 
@@ -182,7 +222,7 @@ def report(results: dict) -> None:
     )
     print(f"{'songs':>5} {'where':<13}{'p50 ms':>8}{'p99 ms':>8}{'songs/s':>10}")
     for count, case in results["median"].items():
-        for where in ("server", "onnx_runtime"):
+        for where in WHERE:
             row = case[where]
             print(
                 f"{count:>5} {where.replace('_', ' '):<13}{row['p50_ms']:>8.2f}"
@@ -196,6 +236,18 @@ def report(results: dict) -> None:
         )
     print(f"largest difference from ONNX Runtime: {results['largest_difference']:.1e}")
     print(f"model server resident memory: {results['server_rss_mib']:.0f} MiB")
+    found = results["precision"]
+    print(f"OpenVINO against ONNX Runtime on {found['songs']} test songs:")
+    for hint in ("f32", "bf16"):
+        if hint not in found:
+            print(f"  {hint}: not measured, this CPU does not compute in bf16")
+            continue
+        row = found[hint]
+        print(
+            f"  {hint} (computed in {row['computed_in']}): largest difference "
+            f"{row['largest_difference']:.1e}, top country changed for "
+            f"{row['top_country_changed']}, top-5 set for {row['top5_changed']}"
+        )
 
 
 def main() -> None:

@@ -7,10 +7,11 @@
     jukebox down                      stop what `jukebox up` started
     jukebox clean [--yes]             remove the stopped platform's data, keys and logs
     jukebox deploy [VERSION]          serve a registered model version on the local model server
+    jukebox deploy --manifest [VERSION]  print its InferenceService for a cluster (oc apply -f -)
     jukebox data generate|convert|validate
     jukebox workshop                  run every notebook on the local platform
     jukebox pipeline [--epochs N]     notebooks 2-6 as a Kubeflow Pipeline, run by kfp.local
-    jukebox manifests [--check]       write (or check) cluster/pipeline.yaml and the Katib Experiment
+    jukebox manifests [--check]       write (or check) cluster/: pipeline, Katib Experiment, runtime
 
 Expected failures (a busy port, a missing setting, bad data) print their message on stderr
 and exit with status 1, without a traceback. The local platform's commands need the package's
@@ -152,9 +153,28 @@ def _clean(args: argparse.Namespace) -> int:
 
 
 def _deploy(args: argparse.Namespace) -> int:
+    if args.manifest:
+        print(_inference_service(args.model or model_name(), args.version), end="")
+        return 0
     deployment = _platform("local.deploy").deploy(args.model or model_name(), args.version)
     print(f"Metadata: GET {deployment.model_url}; answers: POST {deployment.model_url}/infer")
     return 0
+
+
+def _inference_service(name: str, version: str | None) -> str:
+    """For a cluster: the registry named by MODEL_REGISTRY_URL, no local platform."""
+    from jukebox_workshop.clients import registry_client
+    from jukebox_workshop.cluster.serving import inference_service_manifest
+    from jukebox_workshop.deployment import version_to_deploy
+    from jukebox_workshop.explain import explain_registry_errors
+    from jukebox_workshop.settings import REGISTRY_URL_VARIABLE, require
+
+    url = require((REGISTRY_URL_VARIABLE,))[REGISTRY_URL_VARIABLE]
+    with explain_registry_errors(url):
+        registry = registry_client(url, quiet=True)
+        return inference_service_manifest(
+            registry, name, version or version_to_deploy(registry, name)
+        )
 
 
 def _data(args: argparse.Namespace) -> int:
@@ -252,6 +272,12 @@ def _deploy_arguments(deploy: argparse.ArgumentParser) -> None:
     deploy.add_argument(
         "--model", help="the registered model's name (default: JUKEBOX_MODEL_NAME, else jukebox)"
     )
+    deploy.add_argument(
+        "--manifest",
+        action="store_true",
+        help="print the version's InferenceService for a cluster (oc apply -f -) instead, from "
+        "the registry MODEL_REGISTRY_URL names",
+    )
 
 
 def _data_arguments(data: argparse.ArgumentParser) -> None:
@@ -313,7 +339,7 @@ COMMANDS: dict[str, tuple[Handler, str, Callable[[argparse.ArgumentParser], None
     ),
     "manifests": (
         _manifests,
-        "write the pipeline's IR YAML and the Katib Experiment",
+        "write the pipeline's IR YAML, the Katib Experiment and the model server's runtime",
         _manifests_arguments,
     ),
     "preflight": (

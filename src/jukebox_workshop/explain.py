@@ -18,6 +18,7 @@ from importlib.metadata import version
 from pathlib import Path
 
 import aiohttp
+import requests
 from botocore.exceptions import (
     ClientError,
     ConnectTimeoutError,
@@ -36,9 +37,12 @@ from mr_openapi.exceptions import (
 
 from jukebox_workshop.errors import WorkshopError
 from jukebox_workshop.settings import (
+    INFERENCE_CA_BUNDLE_VARIABLE,
     REGISTRY_CA_BUNDLE_VARIABLE,
     REGISTRY_TOKEN_VARIABLE,
     S3_CA_BUNDLE_VARIABLE,
+    TRACKING_CA_BUNDLE_VARIABLE,
+    TRACKING_URI_VARIABLE,
 )
 
 LOCAL_HINT = "On a laptop, `make up` starts the local platform and `make status` shows it."
@@ -101,7 +105,7 @@ class Server:
     name: str
     address_variable: str
     ca_variable: str
-    in_cluster: str  # its address inside the cluster, without TLS
+    in_cluster: str | None  # its address inside the cluster, without TLS, if it has one
 
 
 S3 = Server(
@@ -116,6 +120,14 @@ REGISTRY = Server(
     REGISTRY_CA_BUNDLE_VARIABLE,
     "http://<registry>.<namespace>.svc.cluster.local:8080",
 )
+INFERENCE = Server(
+    "model server",
+    "INFERENCE_ENDPOINT",
+    INFERENCE_CA_BUNDLE_VARIABLE,
+    "the internal endpoint the dashboard shows for the deployment",
+)
+# OpenShift AI 3.x serves MLflow behind the dashboard's own route only.
+MLFLOW = Server("MLflow tracking server", TRACKING_URI_VARIABLE, TRACKING_CA_BUNDLE_VARIABLE, None)
 
 
 def missing_ca_bundle(server: Server) -> str | None:
@@ -148,11 +160,16 @@ def tls_problem(server: Server, address: str, reason: str) -> str:
         else f"Set {server.ca_variable} to the path of a file holding that authority's "
         "certificate (PEM; ask your instructor)."
     )
+    in_cluster = (
+        f" Or set {server.address_variable} to the server's in-cluster address, without TLS: "
+        f"{server.in_cluster}."
+        if server.in_cluster
+        else ""
+    )
     message = (
         f"The {server.name} at {address} has a TLS certificate this workbench does not trust "
-        f"({text}): the cluster signed it with a certificate authority of its own. {fix} Or set "
-        f"{server.address_variable} to the server's in-cluster address, without TLS: "
-        f"{server.in_cluster}. Then run the notebook again."
+        f"({text}): the cluster signed it with a certificate authority of its own. {fix}"
+        f"{in_cluster} Then run the notebook again."
     )
     # OpenShift AI points SSL_CERT_FILE at the cluster's CA bundle when the administrator set
     # one up: the registry client reads it, boto3 does not.
@@ -260,3 +277,18 @@ def explain_registry_errors(url: str) -> Iterator[None]:
             "workshop pins in requirements-workbench.txt and requirements.txt (0.3.14 speaks "
             "v1alpha3, which every registry serves)."
         ) from None
+
+
+@contextmanager
+def explain_inference_errors(url: str) -> Iterator[None]:
+    """Re-raise a failed TLS handshake with the model server as a WorkshopError saying what to do
+    (waiting does not cure it; the other failures of a server still loading do go away)."""
+    try:
+        yield
+    except requests.exceptions.SSLError as error:
+        raise WorkshopError(tls_problem(INFERENCE, url, str(error))) from None
+    except OSError:
+        # requests checks the CA bundle file only when it connects.
+        if missing := missing_ca_bundle(INFERENCE):
+            raise WorkshopError(missing) from None
+        raise

@@ -1,5 +1,6 @@
 """Notebook 7 against a real local platform (S3, registry, MLflow): the promotion rule both ways,
-resuming, and servers that are down.
+resuming, servers that are down, and MLflow behind a TLS route and an auth proxy, as in
+OpenShift AI 3.x.
 
 Each test runs the real notebook (papermill, a fresh kernel, tiny settings) in a folder of its
 own that holds notebook 2's prepared data, for a model of its own. The version to beat is
@@ -18,10 +19,12 @@ import pytest
 from mlflow import MlflowClient
 from model_registry import ModelRegistry
 from support.local_platform import free_port
+from support.reverse_proxy import ReverseProxy, certificate_authority
 
 from jukebox_workshop.clients import registry_client, s3_client
 from jukebox_workshop.errors import WorkshopError
 from jukebox_workshop.notebooks import run_notebook
+from jukebox_workshop.refine.tracking import check_server
 from jukebox_workshop.runs import Workspace
 from jukebox_workshop.settings import DEFAULT_DATA_DIR
 
@@ -208,3 +211,44 @@ def test_registry_down_stops_before_anything_is_tracked(attendee):
         refine(folder, "jukebox", MODEL_REGISTRY_URL=dead)
     assert f"Cannot reach the Model Registry at {dead}" in str(stopped.value)
     assert not (folder / "output" / "refine").exists()
+
+
+def test_mlflow_behind_tls_with_a_bearer_token(attendee, monkeypatch, tmp_path):
+    """The route's certificate is signed by the cluster's own authority (MLflow reads
+    MLFLOW_TRACKING_SERVER_CERT_PATH), and the auth proxy wants MLFLOW_TRACKING_TOKEN."""
+    folder, environment = attendee
+    model, parent = register_parent(environment, validation_top5=0.99)
+    certificates = certificate_authority(tmp_path)
+    token, refused = secrets.token_hex(16), secrets.token_hex(16)
+    with ReverseProxy(
+        environment["MLFLOW_TRACKING_URI"],
+        certificates=certificates,
+        tokens={token: True, refused: False},
+        upstream_host=True,
+    ) as route:
+        with pytest.raises(WorkshopError) as untrusted:
+            check_server(route.url)
+        assert str(untrusted.value).startswith(
+            f"The MLflow tracking server at {route.url} has a TLS certificate this workbench "
+            "does not trust (certificate verify failed: "
+        )
+        assert "Set MLFLOW_TRACKING_SERVER_CERT_PATH to the path of a file" in str(untrusted.value)
+        monkeypatch.setenv("MLFLOW_TRACKING_SERVER_CERT_PATH", str(tmp_path / "nothing.pem"))
+        with pytest.raises(WorkshopError, match="MLFLOW_TRACKING_SERVER_CERT_PATH='.*' is not a"):
+            check_server(route.url)
+
+        monkeypatch.setenv("MLFLOW_TRACKING_SERVER_CERT_PATH", str(certificates.ca))
+        with pytest.raises(WorkshopError, match=r"refused the request \(UNAUTHENTICATED\)"):
+            check_server(route.url)
+        monkeypatch.setenv("MLFLOW_TRACKING_TOKEN", refused)
+        with pytest.raises(WorkshopError, match=r"refused the request \(PERMISSION_DENIED\)"):
+            check_server(route.url)
+
+        output = refine(folder, model, MLFLOW_TRACKING_URI=route.url, MLFLOW_TRACKING_TOKEN=token)
+    assert "Not promoted. " in output
+    (candidate,) = [name for name in versions(environment, model) if name != parent]
+    properties = versions(environment, model)[candidate]
+    tracking = MlflowClient(environment["MLFLOW_TRACKING_URI"])  # behind the route: the same
+    assert tracking.get_run(properties["mlflow_run_id"]).data.tags["registered_version"] == (
+        candidate
+    )

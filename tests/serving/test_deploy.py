@@ -12,6 +12,8 @@ import numpy as np
 import onnxruntime as ort
 import psutil
 import pytest
+import yaml
+from support import kserve
 from support.model_versions import (
     SONG,
     Served,
@@ -21,6 +23,7 @@ from support.model_versions import (
     v2_request,
 )
 
+from jukebox_workshop import cli
 from jukebox_workshop.clients import s3_client
 from jukebox_workshop.dataset.schema import FEATURES
 from jukebox_workshop.local import lifecycle
@@ -194,3 +197,29 @@ def test_what_cannot_be_deployed_says_why_and_leaves_the_served_version(serving:
     artifacts = folder / "artifacts" / serving.model_name
     assert [path.name for path in artifacts.iterdir()] == [first]  # nothing left of the failures
     assert psutil.pid_exists(server_pid())
+
+
+def test_the_manifest_for_a_cluster_deploys_what_the_registry_recorded(serving, capsys):
+    first = serving.versions[0]
+    assert cli.main(["deploy", "--manifest", "--model", serving.model_name, first]) == 0
+    service = yaml.safe_load(capsys.readouterr().out)
+    kserve.validator("inferenceservice-v1beta1").validate(service)
+    assert service["metadata"]["name"] == serving.model_name
+    assert service["spec"]["predictor"]["model"]["storage"] == {
+        "key": "models",
+        "path": f"{serving.model_name}/{first}/",
+    }
+    client = registry(serving.environment)
+    labels = service["metadata"]["labels"]
+    assert labels["modelregistry.opendatahub.io/model-version-id"] == (
+        client.get_model_version(serving.model_name, first).id
+    )
+
+    # No version given: the one to deploy, as `jukebox deploy` chooses it.
+    assert cli.main(["deploy", "--manifest", "--model", serving.model_name]) == 0
+    service = yaml.safe_load(capsys.readouterr().out)
+    chosen = version_to_deploy(client, serving.model_name)
+    assert service["spec"]["predictor"]["model"]["storage"]["path"].endswith(f"/{chosen}/")
+
+    assert cli.main(["deploy", "--manifest", "--model", serving.model_name, "1999"]) == 1
+    assert f"No version 1999 of '{serving.model_name}'" in capsys.readouterr().err

@@ -1,10 +1,13 @@
-"""What a cluster imports is current, and valid: the pipeline's IR YAML and the Katib Experiment.
+"""What a cluster imports is current, and valid: the pipeline's IR YAML, the Katib Experiment,
+the OpenVINO Model Server runtime and an InferenceService as `jukebox deploy --manifest` writes it.
 
 The Katib SDK (kubeflow-katib) does not install beside our pins: every release since 0.17 needs
 protobuf<5, the 2026 image ships protobuf 6. So the Experiment is checked against Katib's own
 OpenAPI definitions (tests/schemas/, vendored from kubeflow/katib), strictly: a field Katib does
 not know fails the test. The trial's Job is checked with the kubernetes client's models, and the
-rules Katib's admission webhook adds are restated below.
+rules Katib's admission webhook adds are restated below. The ServingRuntime and the
+InferenceService are checked against KServe's CRD schemas (openAPIV3Schema, tests/schemas/),
+strictly too.
 """
 
 from __future__ import annotations
@@ -12,14 +15,16 @@ from __future__ import annotations
 import copy
 import json
 import re
+from dataclasses import dataclass
 from pathlib import Path
 
 import jsonschema
 import pytest
 import yaml
 from kubernetes.client import ApiClient
+from support import kserve
 
-from jukebox_workshop.cluster import katib, manifests, pipeline
+from jukebox_workshop.cluster import katib, manifests, pipeline, serving
 from jukebox_workshop.errors import WorkshopError
 from jukebox_workshop.refine.search_space import OBJECTIVE, PARAMETERS
 
@@ -52,9 +57,10 @@ def test_another_image_changes_only_the_images(tmp_path):
     written = manifests.write(tmp_path, image)
     for path in written:
         text = path.read_text()
-        assert pipeline.IMAGE not in text and image in text
         default = (manifests.CLUSTER_DIR / path.name).read_text()
         assert text == default.replace(pipeline.IMAGE, image)
+        if path.name != manifests.RUNTIME_FILE:  # the model server has an image of its own
+            assert pipeline.IMAGE not in text and image in text
 
 
 # The pipeline
@@ -229,3 +235,100 @@ def test_a_value_outside_the_space_is_refused(parameter, text):
     (found,) = [p for p in PARAMETERS if p.name == parameter]
     with pytest.raises(WorkshopError, match="outside the search space"):
         katib._value(found, text)
+
+
+# The model server: KServe's ServingRuntime and InferenceService
+
+
+@dataclass
+class Registered:
+    """What the registry client returns, with the fields the manifest reads."""
+
+    id: str = "7"
+    name: str = "20261201-101500"
+    model_format_name: str = "onnx"
+    storage_key: str | None = "models"
+    storage_path: str | None = "jukebox/20261201-101500"
+
+
+def an_inference_service() -> dict:
+    registered = Registered()
+    return serving.inference_service("jukebox", registered, registered, Registered(id="3"))
+
+
+def test_the_runtime_matches_kserves_crd():
+    runtime = committed(manifests.RUNTIME_FILE)
+    kserve.validator("servingruntime-v1alpha1").validate(runtime)
+    (container,) = runtime["spec"]["containers"]
+    assert "--model_name={{.Name}}" in container["args"]
+    assert f"--rest_port={serving.REST_PORT}" in container["args"]
+    assert container["ports"] == [{"containerPort": 8888, "protocol": "TCP"}]
+    (plugin,) = [arg for arg in container["args"] if arg.startswith("--plugin_config=")]
+    assert json.loads(plugin.partition("=")[2]) == {"INFERENCE_PRECISION_HINT": "f32"}
+    assert "v2" in runtime["spec"]["protocolVersions"]
+    assert {"name": "onnx", "version": "1", "autoSelect": True} in runtime["spec"][
+        "supportedModelFormats"
+    ]
+
+
+def test_the_inference_service_matches_kserves_crd():
+    service = an_inference_service()
+    kserve.validator("inferenceservice-v1beta1").validate(service)
+    assert service["metadata"]["annotations"]["serving.kserve.io/deploymentMode"] == (
+        "RawDeployment"
+    )
+    assert service["spec"]["predictor"]["model"] == {
+        "modelFormat": {"name": "onnx", "version": "1"},
+        "runtime": committed(manifests.RUNTIME_FILE)["metadata"]["name"],
+        "storage": {"key": "models", "path": "jukebox/20261201-101500/"},
+    }
+
+
+@pytest.mark.parametrize(
+    ("schema", "manifest", "change", "error"),
+    [
+        ("servingruntime-v1alpha1", "runtime", lambda r: r["spec"].pop("containers"), "containers"),
+        (
+            "servingruntime-v1alpha1",
+            "runtime",
+            lambda r: r["spec"].update(protocolVersion=["v2"]),
+            "protocolVersion",
+        ),
+        ("inferenceservice-v1beta1", "service", lambda s: s["spec"].pop("predictor"), "predictor"),
+        (
+            "inferenceservice-v1beta1",
+            "service",
+            lambda s: s["spec"]["predictor"]["model"]["modelFormat"].pop("name"),
+            "name",
+        ),
+        (
+            "inferenceservice-v1beta1",
+            "service",
+            lambda s: s["spec"]["predictor"]["model"]["storage"].update(bucket="models"),
+            "bucket",
+        ),
+    ],
+    ids=[
+        "runtime without containers",
+        "runtime misspelt field",
+        "service without predictor",
+        "model format without name",
+        "storage unknown field",
+    ],
+)
+def test_a_missing_or_unknown_field_is_refused(schema, manifest, change, error):
+    document = (
+        committed(manifests.RUNTIME_FILE) if manifest == "runtime" else an_inference_service()
+    )
+    change(document)
+    with pytest.raises(jsonschema.ValidationError, match=error):
+        kserve.validator(schema).validate(document)
+
+
+def test_a_version_without_storage_or_of_another_format_is_refused():
+    registered = Registered(storage_key=None)
+    with pytest.raises(WorkshopError, match="records no data connection"):
+        serving.inference_service("jukebox", registered, registered, registered)
+    registered = Registered(model_format_name="tensorflow")
+    with pytest.raises(WorkshopError, match="is a 'tensorflow' model"):
+        serving.inference_service("jukebox", registered, registered, registered)

@@ -2,7 +2,7 @@
 
     from jukebox_workshop.local.deploy import deploy
 
-    deployment = deploy("jukebox", "20261201-101500")   # or no version: see version_to_deploy
+    deployment = deploy("jukebox", "20261201-101500")   # or no version: see deployment.py
     deployment.url, deployment.model_name, deployment.version
 
 Deploying version V of a model:
@@ -32,7 +32,7 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 from jukebox_workshop.clients import registry_client, s3_client
-from jukebox_workshop.errors import WorkshopError
+from jukebox_workshop.deployment import DeployError, version_to_deploy
 from jukebox_workshop.explain import explain_registry_errors, explain_s3_errors
 from jukebox_workshop.local.services import model_server
 from jukebox_workshop.settings import (
@@ -42,13 +42,8 @@ from jukebox_workshop.settings import (
     state_dir,
 )
 
-DEPLOY_VERSION_PROPERTY = "deploy_version"  # set on the registered model by notebook 7
 ONNX_FILE = "1/model.onnx"
 LOAD_TIMEOUT = 120.0
-
-
-class DeployError(WorkshopError):
-    """The version cannot be deployed; the message says why and what to do."""
 
 
 @dataclass(frozen=True)
@@ -71,23 +66,6 @@ def connect(registry_url: str, token: str | None = None) -> Any:
     # It warns about a missing token and an http:// port other than 80: both normal here.
     with explain_registry_errors(registry_url):
         return registry_client(registry_url, token=token, quiet=True)
-
-
-def version_to_deploy(registry: Any, model_name: str) -> str:
-    """The version the registered model's `deploy_version` names, else the newest one."""
-    model = registry.get_registered_model(model_name)
-    if model is None:
-        raise DeployError(
-            f"No model '{model_name}' in the Model Registry: register a version first "
-            "(notebooks 5 and 6)."
-        )
-    chosen = (model.custom_properties or {}).get(DEPLOY_VERSION_PROPERTY)
-    if chosen:
-        return str(chosen)
-    newest = registry.get_model_versions(model_name).order_by_creation_time().descending()
-    for version in newest:
-        return version.name
-    raise DeployError(f"The model '{model_name}' has no version in the Model Registry.")
 
 
 def registered_artifact(registry: Any, model_name: str, version: str) -> Any:

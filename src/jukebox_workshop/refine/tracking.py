@@ -14,7 +14,7 @@ from mlflow import MlflowClient
 from mlflow.exceptions import MlflowException
 
 from jukebox_workshop.errors import WorkshopError
-from jukebox_workshop.explain import LOCAL_HINT
+from jukebox_workshop.explain import LOCAL_HINT, MLFLOW, tls_problem
 from jukebox_workshop.runs import Workspace
 from jukebox_workshop.settings import TRACKING_URI_VARIABLE, temporary_environment
 
@@ -45,6 +45,8 @@ def explain_mlflow_errors(uri: str) -> Iterator[None]:
                 "Set MLFLOW_TRACKING_TOKEN (for example to the output of `oc whoami -t`), or ask "
                 "your instructor for access to MLflow."
             ) from None
+        if "[SSL:" in text or "CA certificate bundle" in text:
+            raise WorkshopError(tls_problem(MLFLOW, uri, text)) from None
         if "failed with exception" in text or "error code 404" in text:
             reason = "it answered 404" if "error code 404" in text else "no connection"
             raise WorkshopError(

@@ -10,13 +10,13 @@ from support.local_platform import free_port
 
 from jukebox_workshop import preflight
 from jukebox_workshop.local import lifecycle
-from jukebox_workshop.settings import REGISTRY_URL_VARIABLE, S3_VARIABLES
+from jukebox_workshop.settings import DATA_FILES, REGISTRY_URL_VARIABLE, S3_VARIABLES
 
 
 @pytest.fixture
 def dataset(tmp_path, monkeypatch):
     """A data folder with both file names, so that these tests do not depend on jukebox/data."""
-    for name in preflight.DATASET_FILES:
+    for name in DATA_FILES:
         (tmp_path / name).write_bytes(b"")
     monkeypatch.setenv("JUKEBOX_DATA_DIR", str(tmp_path))
 

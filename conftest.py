@@ -72,7 +72,7 @@ def pytest_collection_modifyitems(config, items):
 def pytest_runtest_setup(item):
     """Before a notebook's kernel starts (in the setup of its first cell): the platform."""
     if is_notebook(item.nodeid):
-        session_platform.start()
+        session_platform.start(for_notebooks=True)
 
 
 def pytest_sessionfinish(session):

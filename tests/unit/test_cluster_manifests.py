@@ -1,4 +1,5 @@
-"""What a cluster imports is current, and valid: the pipeline's IR YAML and the Katib Experiment.
+"""What a cluster imports is current, and valid: the pipeline's IR YAML, the Katib Experiment
+and the Feast FeatureStore.
 
 The Katib SDK (kubeflow-katib) does not install beside our pins: every release since 0.17 needs
 protobuf<5, the 2026 image ships protobuf 6. So the Experiment is checked against Katib's own
@@ -19,9 +20,10 @@ import pytest
 import yaml
 from kubernetes.client import ApiClient
 
-from jukebox_workshop.cluster import katib, manifests, pipeline
+from jukebox_workshop.cluster import feature_store, katib, manifests, pipeline
 from jukebox_workshop.errors import WorkshopError
 from jukebox_workshop.refine.search_space import OBJECTIVE, PARAMETERS
+from jukebox_workshop.settings import FEATURE_REPO
 
 SCHEMAS = Path(__file__).parents[1] / "schemas"
 # Kubernetes types the Katib definitions refer to but do not contain.
@@ -52,7 +54,8 @@ def test_another_image_changes_only_the_images(tmp_path):
     written = manifests.write(tmp_path, image)
     for path in written:
         text = path.read_text()
-        assert pipeline.IMAGE not in text and image in text
+        assert pipeline.IMAGE not in text
+        assert (image in text) == (path.name != manifests.FEATURE_STORE_FILE), "no image in it"
         default = (manifests.CLUSTER_DIR / path.name).read_text()
         assert text == default.replace(pipeline.IMAGE, image)
 
@@ -229,3 +232,51 @@ def test_a_value_outside_the_space_is_refused(parameter, text):
     (found,) = [p for p in PARAMETERS if p.name == parameter]
     with pytest.raises(WorkshopError, match="outside the search space"):
         katib._value(found, text)
+
+
+# The Feast FeatureStore
+
+
+def closed(schema):
+    """The CRD's schema with unknown fields refused: the API server would prune a misspelt
+    field silently (structural schemas drop what they do not declare)."""
+    if isinstance(schema, list):
+        return [closed(item) for item in schema]
+    if not isinstance(schema, dict):
+        return schema
+    schema = {key: closed(value) for key, value in schema.items()}
+    if "properties" in schema and "additionalProperties" not in schema:
+        schema["additionalProperties"] = False
+    return schema
+
+
+@pytest.fixture(scope="module")
+def feature_store_schema() -> dict:
+    return closed(json.loads((SCHEMAS / "feast-featurestore-v1.json").read_text()))
+
+
+def test_the_feature_store_matches_the_operators_crd(feature_store_schema):
+    jsonschema.Draft7Validator(feature_store_schema).validate(
+        committed(manifests.FEATURE_STORE_FILE)
+    )
+
+
+def test_a_misspelt_feature_store_field_would_be_caught(feature_store_schema):
+    store = committed(manifests.FEATURE_STORE_FILE)
+    store["spec"]["services"]["onlineStore"]["servers"] = store["spec"]["services"][
+        "onlineStore"
+    ].pop("server")
+    with pytest.raises(jsonschema.ValidationError, match="servers"):
+        jsonschema.Draft7Validator(feature_store_schema).validate(store)
+
+
+def test_the_cluster_client_configuration_names_the_operators_services():
+    """The operator names its services feast-<name>-<service> and serves them on port 80
+    (feast-dev/feast v0.65.0, infra/feast-operator/internal/controller/services)."""
+    client = yaml.safe_load((FEATURE_REPO / "feature_store.cluster.yaml").read_text())
+    laptop = yaml.safe_load((FEATURE_REPO / "feature_store.yaml").read_text())
+    prefix = f"feast-{feature_store.NAME}"
+    assert client["project"] == laptop["project"] == feature_store.PROJECT
+    assert client["registry"] == {"registry_type": "remote", "path": f"{prefix}-registry:80"}
+    assert client["online_store"] == {"type": "remote", "path": f"http://{prefix}-online:80"}
+    assert client["offline_store"] == {"type": "remote", "host": f"{prefix}-offline", "port": 80}

@@ -1,4 +1,5 @@
-"""What a cluster imports, generated from the code: the pipeline's IR YAML and the Katib Experiment.
+"""What a cluster imports, generated from the code: the pipeline's IR YAML, the Katib Experiment
+and the Feast FeatureStore.
 
 `make manifests` writes them into cluster/; the tests check that the committed files are what
 the code generates now.
@@ -13,14 +14,19 @@ from jukebox_workshop.settings import REPO_ROOT
 CLUSTER_DIR = REPO_ROOT / "cluster"
 PIPELINE_FILE = "pipeline.yaml"
 EXPERIMENT_FILE = "katib-experiment.yaml"
+FEATURE_STORE_FILE = "feature-store.yaml"
 
 
 def generated(image: str | None = None) -> dict[str, str]:
     """File name -> content, for steps and trials run in `image` (default: pipeline.IMAGE)."""
-    from jukebox_workshop.cluster import katib, pipeline
+    from jukebox_workshop.cluster import feature_store, katib, pipeline
 
     image = image or pipeline.IMAGE
-    return {PIPELINE_FILE: pipeline.compiled(image), EXPERIMENT_FILE: katib.manifest(image)}
+    return {
+        PIPELINE_FILE: pipeline.compiled(image),
+        EXPERIMENT_FILE: katib.manifest(image),
+        FEATURE_STORE_FILE: feature_store.text(),
+    }
 
 
 def stale(folder: Path = CLUSTER_DIR) -> list[str]:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import importlib.util
 import shutil
+import sqlite3
 import subprocess
 import sys
 from datetime import UTC, datetime
@@ -20,6 +21,7 @@ import pandas as pd
 import pytest
 from feast import FeatureStore
 from feast.errors import FeatureServiceNotFoundException
+from feast.infra.online_stores import sqlite as feast_sqlite
 from support.local_platform import exported, jukebox
 
 from jukebox_workshop.dataset import FEATURES
@@ -129,6 +131,9 @@ def prepared(tmp_path_factory) -> Workspace:
         environment={**QUICK_PARAMETERS, "JUKEBOX_DATA_DIR": str(DEFAULT_DATA_DIR)},
         echo=False,
     )
+    # papermill imports IPython, whose history module replaces the "timestamp" converter of
+    # sqlite3 that Feast's SQLite online store registers (ISO text instead of epoch seconds).
+    sqlite3.register_converter("timestamp", feast_sqlite.convert_timestamp)
     return Workspace(workdir / "output")
 
 

@@ -22,6 +22,7 @@ RUNS = [
     ["platform_start.py", "--runs", "5", "--json", str(HERE / "results" / "platform.json")],
     ["registry_latency.py"],
     ["serving.py", "--json", str(HERE / "results" / "serving.json")],
+    ["feature_store.py"],
     ["class_load.py", "--json", str(HERE / "results" / "class_load.json")],
     ["dataset_difficulty.py", "--check"],
     ["workbench.py"],

@@ -2,6 +2,7 @@
 
     jukebox up [--registry-token]     start S3, the Model Registry and MLflow on 127.0.0.1
     jukebox up model-server           start the (optional) model server too
+    jukebox up feature-server         start Feast's (optional) feature server, once applied
     jukebox status                    what runs where, with pid, ports and memory
     eval "$(jukebox env)"             set the variables the notebooks read
     jukebox down                      stop what `jukebox up` started

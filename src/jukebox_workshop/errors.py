@@ -70,3 +70,7 @@ class ServiceFailedError(PlatformError):
 
 class ServiceExitedError(ServiceFailedError):
     """A service stopped while starting."""
+
+
+class FeatureStoreError(WorkshopError):
+    """The feature store or its feature server cannot answer; the message says what to do."""

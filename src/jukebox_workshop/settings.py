@@ -25,6 +25,7 @@ PROPERTIES_FILE = "song_properties.parquet"
 RANKINGS_FILE = "song_rankings.parquet"
 REPORT_FILE = "generator_report.json"
 DATA_FILES = (PROPERTIES_FILE, RANKINGS_FILE)
+FEATURE_REPO = NOTEBOOK_DIR / "feature_repo"
 
 # The data-connection variables OpenShift AI injects into a workbench.
 S3_VARIABLES = (
@@ -41,6 +42,10 @@ REGISTRY_VARIABLES = (REGISTRY_URL_VARIABLE,)
 REGISTRY_AUTHOR_VARIABLE = "MODEL_REGISTRY_AUTHOR"
 # The local model server's base URL (`make -s env`, once it runs); the V2 paths hang under it.
 MODEL_SERVER_URL_VARIABLE = "MODEL_SERVER_URL"
+# Feast's feature server (`feast serve`), for notebook 9; in OpenShift AI the FeatureStore's
+# online service. FEAST_FS_YAML_FILE_PATH is Feast's own: the client configuration to use.
+FEATURE_SERVER_URL_VARIABLE = "FEAST_FEATURE_SERVER_URL"
+FEATURE_STORE_YAML_VARIABLE = "FEAST_FS_YAML_FILE_PATH"
 # Files of certificate authorities to trust, for servers whose certificate the cluster signed.
 # boto3 reads AWS_CA_BUNDLE itself; notebook 6 gives the registry client the other one.
 S3_CA_BUNDLE_VARIABLE = "AWS_CA_BUNDLE"
@@ -69,6 +74,8 @@ LOOPBACK = "127.0.0.1"
 # service's description names).
 WEED_BINARY_VARIABLE = "JUKEBOX_WEED_BINARY"
 REGISTRY_AUTH_VARIABLE = "JUKEBOX_REGISTRY_AUTH"
+# The feature repository the local feature server serves (default: jukebox/feature_repo).
+FEATURE_REPO_VARIABLE = "JUKEBOX_FEATURE_REPO"
 
 
 def data_dir() -> Path:

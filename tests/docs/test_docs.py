@@ -42,7 +42,7 @@ WORKBENCH_BENCHMARKS = REPO_ROOT / "benchmarks" / "results" / "workbench.json"
 FENCE = re.compile(r"^```.*?^```", re.M | re.S)
 LINK = re.compile(r"(!?)\[([^\]]*)\]\(([^)\s]+)\)")
 CODE = re.compile(r"`([^`\n]+)`")
-NOTEBOOK = re.compile(r"\b(\d\d-[a-z]+)(?:\.ipynb)?\b")
+NOTEBOOK = re.compile(r"\b(\d\d-[a-z]+(?:-[a-z]+)*)(?:\.ipynb)?\b")
 FIGURE = re.compile(r"\babout (\d+(?:\.\d+)?) ?(s|min|MiB|GiB)\b")
 IMAGE = re.compile(r"\bTensorFlow (2025\.1|2026)\b")
 
@@ -152,7 +152,7 @@ def test_paths_in_backticks_exist(page):
 @pytest.mark.parametrize("page", PAGES, ids=IDS)
 def test_notebook_names_exist(page):
     text = page.read_text()
-    for name in set(re.findall(r"\b\d\d-[a-z]+\.ipynb\b", text)) | {
+    for name in set(re.findall(r"\b\d\d-[a-z]+(?:-[a-z]+)*\.ipynb\b", text)) | {
         f"{m}.ipynb" for token in CODE.findall(text) for m in NOTEBOOK.findall(token)
     }:
         assert (NOTEBOOK_DIR / name).exists(), f"{page.name}: no notebook {name}"

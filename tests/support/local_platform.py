@@ -22,7 +22,7 @@ JUKEBOX = Path(sys.executable).parent / "jukebox"
 # far to start, and tests/platform/test_mlflow_server.py tests it.
 BASICS = ("s3", "registry")
 # Variables that change how the platform starts; tests unset them unless they test them.
-UNSET = ("JUKEBOX_WEED_BINARY", "JUKEBOX_REGISTRY_AUTH")
+UNSET = ("JUKEBOX_WEED_BINARY", "JUKEBOX_REGISTRY_AUTH", "JUKEBOX_FEATURE_REPO")
 
 
 def worker_ports() -> dict[str, int]:

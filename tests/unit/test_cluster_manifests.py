@@ -1,5 +1,6 @@
 """What a cluster imports is current, and valid: the pipeline's IR YAML, the Katib Experiment,
-the OpenVINO Model Server runtime and an InferenceService as `jukebox deploy --manifest` writes it.
+the OpenVINO Model Server runtime, an InferenceService as `jukebox deploy --manifest` writes it,
+and the Feast FeatureStore.
 
 The Katib SDK (kubeflow-katib) does not install beside our pins: every release since 0.17 needs
 protobuf<5, the 2026 image ships protobuf 6. So the Experiment is checked against Katib's own
@@ -24,9 +25,10 @@ import yaml
 from kubernetes.client import ApiClient
 from support import kserve
 
-from jukebox_workshop.cluster import katib, manifests, pipeline, serving
+from jukebox_workshop.cluster import feature_store, katib, manifests, pipeline, serving
 from jukebox_workshop.errors import WorkshopError
 from jukebox_workshop.refine.search_space import OBJECTIVE, PARAMETERS
+from jukebox_workshop.settings import FEATURE_REPO
 
 SCHEMAS = Path(__file__).parents[1] / "schemas"
 # Kubernetes types the Katib definitions refer to but do not contain.
@@ -59,7 +61,8 @@ def test_another_image_changes_only_the_images(tmp_path):
         text = path.read_text()
         default = (manifests.CLUSTER_DIR / path.name).read_text()
         assert text == default.replace(pipeline.IMAGE, image)
-        if path.name != manifests.RUNTIME_FILE:  # the model server has an image of its own
+        # The model server has an image of its own; the FeatureStore names none.
+        if path.name not in (manifests.RUNTIME_FILE, manifests.FEATURE_STORE_FILE):
             assert pipeline.IMAGE not in text and image in text
 
 
@@ -332,3 +335,51 @@ def test_a_version_without_storage_or_of_another_format_is_refused():
     registered = Registered(model_format_name="tensorflow")
     with pytest.raises(WorkshopError, match="is a 'tensorflow' model"):
         serving.inference_service("jukebox", registered, registered, registered)
+
+
+# The Feast FeatureStore
+
+
+def closed(schema):
+    """The CRD's schema with unknown fields refused: the API server would prune a misspelt
+    field silently (structural schemas drop what they do not declare)."""
+    if isinstance(schema, list):
+        return [closed(item) for item in schema]
+    if not isinstance(schema, dict):
+        return schema
+    schema = {key: closed(value) for key, value in schema.items()}
+    if "properties" in schema and "additionalProperties" not in schema:
+        schema["additionalProperties"] = False
+    return schema
+
+
+@pytest.fixture(scope="module")
+def feature_store_schema() -> dict:
+    return closed(json.loads((SCHEMAS / "feast-featurestore-v1.json").read_text()))
+
+
+def test_the_feature_store_matches_the_operators_crd(feature_store_schema):
+    jsonschema.Draft7Validator(feature_store_schema).validate(
+        committed(manifests.FEATURE_STORE_FILE)
+    )
+
+
+def test_a_misspelt_feature_store_field_would_be_caught(feature_store_schema):
+    store = committed(manifests.FEATURE_STORE_FILE)
+    store["spec"]["services"]["onlineStore"]["servers"] = store["spec"]["services"][
+        "onlineStore"
+    ].pop("server")
+    with pytest.raises(jsonschema.ValidationError, match="servers"):
+        jsonschema.Draft7Validator(feature_store_schema).validate(store)
+
+
+def test_the_cluster_client_configuration_names_the_operators_services():
+    """The operator names its services feast-<name>-<service> and serves them on port 80
+    (feast-dev/feast v0.65.0, infra/feast-operator/internal/controller/services)."""
+    client = yaml.safe_load((FEATURE_REPO / "feature_store.cluster.yaml").read_text())
+    laptop = yaml.safe_load((FEATURE_REPO / "feature_store.yaml").read_text())
+    prefix = f"feast-{feature_store.NAME}"
+    assert client["project"] == laptop["project"] == feature_store.PROJECT
+    assert client["registry"] == {"registry_type": "remote", "path": f"{prefix}-registry:80"}
+    assert client["online_store"] == {"type": "remote", "path": f"http://{prefix}-online:80"}
+    assert client["offline_store"] == {"type": "remote", "host": f"{prefix}-offline", "port": 80}

@@ -19,7 +19,7 @@ def markdown(notebook) -> str:
 
 
 def test_the_stages_are_there_in_order():
-    assert [name.split("-")[0] for name in IDS] == ["01", "02", "03", "04", "05", "06", "07", "08"]
+    assert [name.split("-")[0] for name in IDS] == [f"{n:02d}" for n in range(1, 10)]
 
 
 def test_committed_without_outputs():

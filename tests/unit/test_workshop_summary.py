@@ -22,6 +22,7 @@ def test_notebooks_are_found_in_order():
         "06",
         "07",
         "08",
+        "09",
     ]
 
 

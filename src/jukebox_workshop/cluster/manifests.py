@@ -1,5 +1,5 @@
-"""What a cluster imports, generated from the code: the pipeline's IR YAML, the Katib Experiment
-and the OpenVINO Model Server runtime.
+"""What a cluster imports, generated from the code: the pipeline's IR YAML, the Katib Experiment,
+the OpenVINO Model Server runtime and the Feast FeatureStore.
 
 `make manifests` writes them into cluster/; the tests check that the committed files are what
 the code generates now.
@@ -15,17 +15,19 @@ CLUSTER_DIR = REPO_ROOT / "cluster"
 PIPELINE_FILE = "pipeline.yaml"
 EXPERIMENT_FILE = "katib-experiment.yaml"
 RUNTIME_FILE = "serving-runtime.yaml"
+FEATURE_STORE_FILE = "feature-store.yaml"
 
 
 def generated(image: str | None = None) -> dict[str, str]:
     """File name -> content, for steps and trials run in `image` (default: pipeline.IMAGE)."""
-    from jukebox_workshop.cluster import katib, pipeline, serving
+    from jukebox_workshop.cluster import feature_store, katib, pipeline, serving
 
     image = image or pipeline.IMAGE
     return {
         PIPELINE_FILE: pipeline.compiled(image),
         EXPERIMENT_FILE: katib.manifest(image),
         RUNTIME_FILE: serving.runtime_manifest(),
+        FEATURE_STORE_FILE: feature_store.text(),
     }
 
 

@@ -36,7 +36,7 @@ from jukebox_workshop.errors import (
 from jukebox_workshop.local import ports, processes
 from jukebox_workshop.local.processes import log_file
 from jukebox_workshop.local.service import Context, Port, Service
-from jukebox_workshop.local.services import mlflow, model_server, registry, s3
+from jukebox_workshop.local.services import feature_server, mlflow, model_server, registry, s3
 from jukebox_workshop.settings import explicit_port, registry_auth_requested, state_dir
 
 # Started in this order; optional services only when named.
@@ -47,6 +47,7 @@ SERVICES: dict[str, Service] = {
         registry.SERVICE,
         mlflow.SERVICE,
         model_server.SERVICE,
+        feature_server.SERVICE,
     )
 }
 # The MLflow server's imports take most of a start: 9 s for the whole platform on a quiet

@@ -14,6 +14,7 @@ import secrets
 import shutil
 from pathlib import Path
 
+import nbformat
 import pytest
 from mlflow import MlflowClient
 from model_registry import ModelRegistry
@@ -201,11 +202,13 @@ def test_a_candidate_within_the_noise_is_not_promoted_and_the_study_resumes(atte
 def test_a_notebook_3_that_ignores_papermills_values_fails_the_checkpoint(attendee):
     folder, environment = attendee
     model, _ = register_parent(environment, validation_top5=0.99)
-    # An attendee's edit: a value set again after notebook 3's parameters cell.
-    notebook = json.loads((folder / "03-train.ipynb").read_text())
-    parameters = next(c for c in notebook["cells"] if "parameters" in c["metadata"].get("tags", []))
-    parameters["source"].append("\nHIDDEN_UNITS = 300  # outside the search space")
-    (folder / "03-train.ipynb").write_text(json.dumps(notebook))
+    # An attendee's edit: a value set again in a cell after notebook 3's parameters cell,
+    # which papermill's values do not reach.
+    notebook = nbformat.read(folder / "03-train.ipynb", as_version=4)
+    (at,) = [i for i, c in enumerate(notebook.cells) if "parameters" in c.metadata.get("tags", [])]
+    edit = nbformat.v4.new_code_cell("HIDDEN_UNITS = 300  # outside the search space")
+    notebook.cells.insert(at + 1, edit)
+    nbformat.write(notebook, folder / "03-train.ipynb")
     with pytest.raises(NotebookFailedError) as stopped:
         refine(folder, model)
     assert "'hidden_units': 300" in stopped.value.evalue

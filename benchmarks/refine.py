@@ -25,9 +25,9 @@ from pathlib import Path
 import optuna
 
 from jukebox_workshop.local import lifecycle
-from jukebox_workshop.notebooks import QUICK_PARAMETERS
+from jukebox_workshop.notebooks import QUICK_PARAMETERS, copy_notebooks
 from jukebox_workshop.runs import Workspace
-from jukebox_workshop.settings import DEFAULT_DATA_DIR, NOTEBOOK_DIR
+from jukebox_workshop.settings import DEFAULT_DATA_DIR
 
 sys.path.insert(0, str(Path(__file__).parent))
 from notebooks import RESULTS, measure  # noqa: E402 (a script beside this one)
@@ -86,9 +86,10 @@ def study_figures(workspace: Workspace) -> dict:
 def run_once(folder: Path) -> dict:
     start_platform(folder / "state")
     try:
+        copy_notebooks(folder)  # notebook 7 runs notebook 3 from its own folder
         for name in ("02-prepare", "03-train", "04-evaluate", "05-upload", "06-register"):
-            measure(NOTEBOOK_DIR / f"{name}.ipynb", workdir=folder)
-        seconds, peak_mib = measure(NOTEBOOK_DIR / "07-refine.ipynb", workdir=folder)
+            measure(folder / f"{name}.ipynb")
+        seconds, peak_mib = measure(folder / "07-refine.ipynb")
         return {
             "seconds": round(seconds, 1),
             "peak_mib": round(peak_mib),

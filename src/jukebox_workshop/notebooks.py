@@ -1,5 +1,5 @@
 """The one way the project runs a workshop notebook outside JupyterLab: `make workshop`, the
-pipeline's steps and the tests all call `run_notebook`.
+pipeline's steps, the tests and notebook 7 (for notebooks 4 to 6) call `run_notebook`.
 
 papermill executes the notebook in a kernel of its own, in a folder of one's choosing (where
 its `output/` is), with the given values assigned in a cell it adds after the notebook's
@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import sys
 import time
 from collections.abc import Iterator, Mapping
@@ -37,6 +38,15 @@ QUICK_PARAMETERS = {
 def workshop_notebooks() -> list[Path]:
     """The workshop notebooks, in order (their names start with their number)."""
     return sorted(NOTEBOOK_DIR.glob("[0-9][0-9]-*.ipynb"))
+
+
+def copy_notebooks(into: Path) -> Path:
+    """The notebooks and `model.py` copied into `into`, as in an attendee's clone (notebook 7
+    runs notebook 3 from its own folder); returns `into`."""
+    into.mkdir(parents=True, exist_ok=True)
+    for path in (*workshop_notebooks(), NOTEBOOK_DIR / "model.py"):
+        shutil.copy2(path, into / path.name)
+    return into
 
 
 class NotebookFailedError(WorkshopError):
@@ -104,9 +114,14 @@ def run_notebook(
     if echo:
         shown = ", ".join(f"{k}={v!r}" for k, v in (parameters or {}).items()) or "its defaults"
         print(f"\n--- {source.name} with {shown}", flush=True)
+    # The notebooks import model.py from their folder, also when they run in another one.
+    path = os.pathsep.join(filter(None, (str(source.parent), os.environ.get("PYTHONPATH"))))
     started = time.perf_counter()
     try:
-        with temporary_environment(environment or {}), _stderr_to(kernel_log):
+        with (
+            temporary_environment({"PYTHONPATH": path, **(environment or {})}),
+            _stderr_to(kernel_log),
+        ):
             papermill.execute_notebook(
                 source,
                 executed,

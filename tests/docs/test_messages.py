@@ -67,7 +67,7 @@ EXTERNAL = {
     "user token must be provided for secure connection": "the model-registry client",
     "UserWarning: User access token is missing": "the model-registry client",
     'SchemaErrors: { "DATA": ... "schema": "song_properties.parquet", "column": '
-    '"danceability", "check": "outside [0, 1]" ...': "pandera, with our schema's names",
+    '"danceability", "check": "in_range(0, 1)" ...': "pandera, with notebook 2's schema",
 }
 
 

@@ -3,7 +3,7 @@ resuming, servers that are down, and MLflow behind a TLS route and an auth proxy
 OpenShift AI 3.x.
 
 Each test runs the real notebook (papermill, a fresh kernel, tiny settings) in a folder of its
-own that holds notebook 2's prepared data, for a model of its own. The version to beat is
+own that holds the notebooks and notebook 2's prepared data, for a model of its own. The version to beat is
 registered by the test itself, with a chosen validation top-5: far below anything trained
 (the candidate must be promoted) or far above (it must not be).
 """
@@ -15,6 +15,7 @@ import secrets
 import shutil
 from pathlib import Path
 
+import nbformat
 import pytest
 from mlflow import MlflowClient
 from model_registry import ModelRegistry
@@ -23,7 +24,7 @@ from support.reverse_proxy import ReverseProxy, certificate_authority
 
 from jukebox_workshop.clients import registry_client, s3_client
 from jukebox_workshop.errors import WorkshopError
-from jukebox_workshop.notebooks import run_notebook
+from jukebox_workshop.notebooks import NotebookFailedError, copy_notebooks, run_notebook
 from jukebox_workshop.refine.tracking import check_server
 from jukebox_workshop.runs import Workspace
 from jukebox_workshop.settings import DEFAULT_DATA_DIR
@@ -63,10 +64,12 @@ def prepared(running_platform: dict[str, str], tmp_path_factory: pytest.TempPath
 
 @pytest.fixture
 def attendee(running_platform, prepared, tmp_path, monkeypatch) -> tuple[Path, dict[str, str]]:
-    """A folder of one's own with the prepared data, and the environment `make lab` gives."""
+    """A folder of one's own with the notebooks and the prepared data, and the environment
+    `make lab` gives."""
     for name, value in running_platform.items():
         monkeypatch.setenv(name, value)
     monkeypatch.delenv("JUKEBOX_MODEL_VERSION", raising=False)
+    copy_notebooks(tmp_path)
     shutil.copytree(prepared / "output" / "prepared", tmp_path / "output" / "prepared")
     return tmp_path, dict(running_platform)
 
@@ -75,9 +78,16 @@ def registry(environment: dict[str, str]) -> ModelRegistry:
     return registry_client(environment["MODEL_REGISTRY_URL"], author="test", quiet=True)
 
 
-def register_parent(environment: dict[str, str], validation_top5: float) -> tuple[str, str]:
-    """A model of its own with one version to beat; (model name, version name)."""
+def register_parent(
+    environment: dict[str, str], validation_top5: float, *, uploaded: bool = True
+) -> tuple[str, str]:
+    """A model of its own with one version to beat, its ONNX file in the bucket unless not
+    `uploaded` (a stand-in: notebook 7 never loads it); (model name, version name)."""
     name, version = f"refine-{secrets.token_hex(4)}", "parent"
+    if uploaded:
+        s3_client(environment).put_object(
+            Bucket="models", Key=f"{name}/{version}/1/model.onnx", Body=b"stand-in"
+        )
     registry(environment).register_model(
         name,
         f"s3://models/{name}/{version}",
@@ -190,6 +200,31 @@ def test_a_candidate_within_the_noise_is_not_promoted_and_the_study_resumes(atte
     trials = [p["best_trial"] for name, p in registered.items() if name != parent]
     assert len(trials) == len(set(trials))
     assert deploy_version(environment, model) == parent
+
+
+def test_a_notebook_3_that_ignores_papermills_values_fails_the_checkpoint(attendee):
+    folder, environment = attendee
+    model, _ = register_parent(environment, validation_top5=0.99)
+    # An attendee's edit: a value set again in a cell after notebook 3's parameters cell,
+    # which papermill's values do not reach.
+    notebook = nbformat.read(folder / "03-train.ipynb", as_version=4)
+    (at,) = [i for i, c in enumerate(notebook.cells) if "parameters" in c.metadata.get("tags", [])]
+    edit = nbformat.v4.new_code_cell("HIDDEN_UNITS = 300  # outside the search space")
+    notebook.cells.insert(at + 1, edit)
+    nbformat.write(notebook, folder / "03-train.ipynb")
+    with pytest.raises(NotebookFailedError) as stopped:
+        refine(folder, model)
+    assert "'hidden_units': 300" in stopped.value.evalue
+    assert "notebook 3 ignores the values papermill sets" in stopped.value.evalue
+
+
+def test_a_version_to_deploy_missing_from_the_bucket_fails_the_last_checkpoint(attendee):
+    folder, environment = attendee
+    model, parent = register_parent(environment, validation_top5=0.99, uploaded=False)
+    with pytest.raises(NotebookFailedError) as stopped:
+        refine(folder, model)
+    assert f"version {parent}'s model is not in the bucket" in stopped.value.evalue
+    assert f"s3://models/{model}/{parent}/1/model.onnx is missing" in stopped.value.evalue
 
 
 def test_mlflow_down_stops_before_the_search(attendee):

@@ -1,10 +1,12 @@
 """The column lists, types and codes the data files and the notebooks agree on."""
 
+import nbformat
 import pandas as pd
 import pandera.pandas as pa
 import pytest
 
 from jukebox_workshop.dataset import schema
+from jukebox_workshop.settings import NOTEBOOK_DIR
 
 
 def test_there_are_72_distinct_country_codes():
@@ -24,6 +26,37 @@ def test_the_two_files_split_the_kaggle_columns():
     assert both == set(schema.CSV_COLUMNS)
     shared = set(schema.PROPERTIES_COLUMNS) & set(schema.RANKINGS_COLUMNS)
     assert shared == {"spotify_id", "name", "artists", "snapshot_date"}
+
+
+def notebook_2s_properties_schema() -> pa.DataFrameSchema:
+    """The schema notebook 2 writes in a cell for song_properties.parquet."""
+    notebook = nbformat.read(NOTEBOOK_DIR / "02-prepare.ipynb", as_version=4)
+    (cell,) = [c for c in notebook.cells if "properties_schema = pa.DataFrameSchema(" in c.source]
+    namespace = {"pa": pa}
+    exec(cell.source, namespace)
+    return namespace["properties_schema"]
+
+
+def what_it_requires(frame_schema: pa.DataFrameSchema) -> dict:
+    """Everything a schema checks; the wording of its errors aside."""
+    return {
+        "name": frame_schema.name,
+        "strict": frame_schema.strict,
+        "unique": frame_schema.unique,
+        "columns": [
+            (name, str(c.dtype), c.nullable, c.unique, c.required)
+            + tuple((check.name, check.statistics) for check in c.checks)
+            for name, c in frame_schema.columns.items()
+        ],
+    }
+
+
+def test_notebook_2_writes_the_packages_properties_schema():
+    written = what_it_requires(notebook_2s_properties_schema())
+    assert written == what_it_requires(schema.PROPERTIES_SCHEMA), (
+        "notebook 2's properties_schema and PROPERTIES_SCHEMA in dataset/schema.py differ: "
+        "change both"
+    )
 
 
 def test_every_column_has_a_parquet_type():

@@ -30,11 +30,25 @@ def test_the_objective_is_a_metric_keras_reports_on_the_validation_split() -> No
     assert "validation" in OBJECTIVE.description and "never the test" in OBJECTIVE.description
 
 
-def test_optuna_samples_only_inside_the_space() -> None:
+NOTEBOOK_3 = {"hidden_units": 64, "hidden_layers": 2, "dropout": 0.2}
+NOTEBOOK_3 |= {"learning_rate": 1e-3, "batch_size": 128}
+
+
+def notebook_7s_suggest():
+    """The `suggest` function notebook 7 writes in a cell, over this search space."""
+    notebook = nbformat.read(NOTEBOOK_DIR / "07-refine.ipynb", as_version=4)
+    (cell,) = [c for c in notebook.cells if "def suggest(trial)" in c.source]
+    namespace = {"search_space": search_space, "optuna": optuna, "current_params": NOTEBOOK_3}
+    exec(cell.source, namespace)
+    return namespace["suggest"]
+
+
+def test_notebook_7_samples_only_inside_the_space() -> None:
+    suggest = notebook_7s_suggest()
     study = optuna.create_study(sampler=optuna.samplers.RandomSampler(seed=1))
     for _ in range(30):
         trial = study.ask()
-        values = search_space.suggest(trial)
+        values = suggest(trial)
         study.tell(trial, 0.0)
         assert set(values) == set(search_space.names())
         for parameter in PARAMETERS:
@@ -42,9 +56,7 @@ def test_optuna_samples_only_inside_the_space() -> None:
 
 
 def test_a_fixed_trial_gives_back_its_values() -> None:
-    values = {"hidden_units": 64, "hidden_layers": 2, "dropout": 0.2}
-    values |= {"learning_rate": 1e-3, "batch_size": 128}
-    assert search_space.suggest(optuna.trial.FixedTrial(values)) == values
+    assert notebook_7s_suggest()(optuna.trial.FixedTrial(NOTEBOOK_3)) == NOTEBOOK_3
 
 
 def test_what_a_manifest_generator_reads_is_json() -> None:

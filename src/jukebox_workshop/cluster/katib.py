@@ -7,8 +7,8 @@ cluster/katib-experiment.yaml. Each trial is a Kubernetes Job running this modul
     python -m jukebox_workshop.cluster.katib --hidden_units=64 --hidden_layers=2 ... [--epochs 200]
 
 which runs notebook 2, then notebook 3 with the trial's values (the pipeline's prepare and train
-steps). Notebook 3 prints `val_top5_accuracy=<value>`: Katib's StdOut metrics collector reads
-that line from the trial's output.
+steps), then prints `val_top5_accuracy=<value>` from notebook 3's training record: Katib's StdOut
+metrics collector reads that line from the trial's output.
 """
 
 from __future__ import annotations
@@ -152,7 +152,7 @@ def trial_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """One trial; notebook 3 prints the objective. Exits 1, with the reason, if it fails."""
+    """One trial; prints the objective for Katib. Exits 1, with the reason, if it fails."""
     from jukebox_workshop.cluster import steps
 
     args = trial_parser().parse_args(argv)
@@ -165,12 +165,14 @@ def main(argv: list[str] | None = None) -> int:
             steps.prepare(
                 args.data, artifacts / "dataset", artifacts / "prepared", artifacts / "notebooks"
             )
-            steps.train(
+            validation = steps.train(
                 artifacts / "prepared", values, artifacts / "model", artifacts / "notebooks"
             )
     except WorkshopError as error:
         print(f"Trial failed: {error}", file=sys.stderr)
         return 1
+    # The objective's name as Keras and Katib call it; training.json leaves out the "val_" prefix.
+    print(f"{OBJECTIVE.metric}={validation[OBJECTIVE.metric.removeprefix('val_')]:.6f}")
     return 0
 
 

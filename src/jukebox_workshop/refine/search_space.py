@@ -1,6 +1,7 @@
 """What notebook 7 searches, and what it optimises: the one definition.
 
-Notebook 7 samples `PARAMETERS` with Optuna and maximises `OBJECTIVE`; a Katib Experiment
+Notebook 7 samples `PARAMETERS` with Optuna (its `suggest` calls `trial.suggest_*` with each
+parameter's name and range) and maximises `OBJECTIVE`; a Katib Experiment
 generated from the same two names searches the same space for the same metric. Each
 parameter is one of notebook 3's: upper case in its parameters cell (`HIDDEN_UNITS`), lower
 case in `training.json` and, as `param_<name>`, in the Model Registry.
@@ -42,14 +43,6 @@ class Parameter:
     def notebook_name(self) -> str:
         """Its name in notebook 3's parameters cell (what papermill or a Katib trial sets)."""
         return self.name.upper()
-
-    def suggest(self, trial: Any) -> Any:
-        """A value from an Optuna trial (`optuna.Trial` or `optuna.trial.FixedTrial`)."""
-        if self.kind == "int":
-            return trial.suggest_int(self.name, int(self.low), int(self.high), log=self.log)
-        if self.kind == "float":
-            return trial.suggest_float(self.name, self.low, self.high, log=self.log)
-        return trial.suggest_categorical(self.name, list(self.choices))
 
     def contains(self, value: Any) -> bool:
         if self.kind == "categorical":
@@ -94,11 +87,6 @@ _BEFORE_IT_WAS_A_PARAMETER = {"hidden_layers": 2}
 
 def names() -> list[str]:
     return [parameter.name for parameter in PARAMETERS]
-
-
-def suggest(trial: Any) -> dict[str, Any]:
-    """One value per parameter, from an Optuna trial."""
-    return {parameter.name: parameter.suggest(trial) for parameter in PARAMETERS}
 
 
 def as_dict() -> dict[str, Any]:

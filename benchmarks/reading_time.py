@@ -1,0 +1,66 @@
+"""How long the core path takes an attendee: per notebook, reading time plus run time.
+
+Reading time is estimated from the notebook itself: the words of its markdown cells at
+READING_WORDS_PER_MINUTE, plus the lines of its code cells at CODE_LINES_PER_MINUTE (code is
+read more slowly than prose). Run time is the median measured at workshop defaults, from
+benchmarks/results/notebooks.json (`benchmarks/notebooks.py`, `benchmarks/refine.py`).
+
+    .venv/bin/python benchmarks/reading_time.py
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import sys
+from pathlib import Path
+
+import nbformat
+
+from jukebox_workshop.notebooks import workshop_notebooks
+from jukebox_workshop.settings import REPO_ROOT
+
+READING_WORDS_PER_MINUTE = 150  # technical prose, read to be understood
+CODE_LINES_PER_MINUTE = 10  # code read line by line, before running it
+RESULTS = REPO_ROOT / "benchmarks" / "results" / "notebooks.json"
+
+
+def reading_minutes(path: Path) -> float:
+    notebook = nbformat.read(path, as_version=4)
+    words = sum(
+        len(re.findall(r"\w+", cell.source))
+        for cell in notebook.cells
+        if cell.cell_type == "markdown"
+    )
+    lines = sum(
+        len([line for line in cell.source.splitlines() if line.strip()])
+        for cell in notebook.cells
+        if cell.cell_type == "code"
+    )
+    return words / READING_WORDS_PER_MINUTE + lines / CODE_LINES_PER_MINUTE
+
+
+def estimate() -> dict[str, tuple[float, float]]:
+    """{notebook: (reading minutes, run minutes)}, for every workshop notebook."""
+    measured = json.loads(RESULTS.read_text())["notebooks"]
+    return {
+        path.name: (reading_minutes(path), measured[path.name]["median_seconds"] / 60)
+        for path in workshop_notebooks()
+    }
+
+
+def report(estimates: dict[str, tuple[float, float]]) -> str:
+    lines = [
+        f"Reading at {READING_WORDS_PER_MINUTE} words of markdown and {CODE_LINES_PER_MINUTE} "
+        "lines of code a minute; run time measured at workshop defaults.",
+        f"{'notebook':<20} {'reading':>8} {'running':>8} {'total':>8}",
+    ]
+    for name, (reading, running) in estimates.items():
+        lines.append(f"{name:<20} {reading:>6.0f} m {running:>6.1f} m {reading + running:>6.0f} m")
+    total = sum(reading + running for reading, running in estimates.values())
+    lines.append(f"Core path, notebooks 1 to 8: {total:.0f} minutes")
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    sys.stdout.write(report(estimate()) + "\n")

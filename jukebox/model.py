@@ -1,0 +1,41 @@
+"""The workshop's model: notebook 3 trains it, notebook 7 searches its choices.
+
+Edit it here and both notebooks use the edit. Its arguments named after notebook 3's
+parameters (`hidden_units`, `hidden_layers`, `dropout`, `learning_rate`) are the ones notebook 7
+searches.
+"""
+
+import keras
+import numpy as np
+
+
+def build_model(preprocessing, *, hidden_units, hidden_layers, dropout, learning_rate):
+    """A Keras network with one named input per feature, the scaling built in, and one
+    probability per country; compiled with Adam and top-1 and top-5 accuracy.
+
+    `preprocessing` is what notebook 2 wrote (`output/prepared/preprocessing.json`): the
+    features, the training split's scaler statistics and the countries.
+    """
+    features, countries = preprocessing["features"], preprocessing["countries"]
+    mean = np.array(preprocessing["scaler"]["mean"], dtype="float32")
+    variance = np.square(np.array(preprocessing["scaler"]["scale"], dtype="float32"))
+
+    inputs = [keras.Input(shape=(1,), name=name, dtype="float32") for name in features]
+    x = keras.layers.Concatenate(name="features")(inputs)
+    x = keras.layers.Normalization(mean=mean, variance=variance, name="standardize")(x)
+    for layer in range(1, hidden_layers + 1):
+        x = keras.layers.Dense(hidden_units, activation="relu", name=f"hidden_{layer}")(x)
+        x = keras.layers.Dropout(dropout, name=f"dropout_{layer}")(x)
+    outputs = keras.layers.Dense(
+        len(countries), activation="softmax", name="country_probabilities"
+    )(x)
+    model = keras.Model(inputs=inputs, outputs=outputs, name="jukebox")
+    model.compile(
+        optimizer=keras.optimizers.Adam(learning_rate=learning_rate),
+        loss="sparse_categorical_crossentropy",
+        metrics=[
+            "accuracy",
+            keras.metrics.SparseTopKCategoricalAccuracy(k=5, name="top5_accuracy"),
+        ],
+    )
+    return model

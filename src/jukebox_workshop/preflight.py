@@ -21,6 +21,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from packaging.requirements import Requirement
+from packaging.specifiers import SpecifierSet
 
 from jukebox_workshop.clients import registry_client, s3_client
 from jukebox_workshop.errors import MissingSettingsError, WorkshopError
@@ -83,17 +84,22 @@ def check_packages(requirements: Path = WORKBENCH_REQUIREMENTS) -> Check:
     """What the notebooks add to the image, in the accepted ranges (the laptop's pins are too)."""
     if not requirements.exists():
         return Check("packages", "warn", f"{requirements} not found: versions not compared.")
-    found, wrong = [], []
+    # A package listed twice, for two images (markers), is fine in either of its ranges.
+    ranges: dict[str, list[SpecifierSet]] = {}
     for requirement in _requirements(requirements):
+        ranges.setdefault(requirement.name, []).append(requirement.specifier)
+    found, wrong = [], []
+    for name, specifiers in ranges.items():
         try:
-            installed = version(requirement.name)
+            installed = version(name)
         except PackageNotFoundError:
-            wrong.append(f"{requirement.name} missing")
+            wrong.append(f"{name} missing")
             continue
-        if requirement.specifier.contains(installed, prereleases=True):
-            found.append(f"{requirement.name} {installed}")
+        if any(specifier.contains(installed, prereleases=True) for specifier in specifiers):
+            found.append(f"{name} {installed}")
         else:
-            wrong.append(f"{requirement.name} {installed} (needs {requirement.specifier})")
+            needs = " or ".join(str(specifier) for specifier in specifiers)
+            wrong.append(f"{name} {installed} (needs {needs})")
     if wrong:
         shown = ", ".join(wrong[:4]) + (f" and {len(wrong) - 4} more" if len(wrong) > 4 else "")
         return Check(

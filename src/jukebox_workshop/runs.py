@@ -147,6 +147,11 @@ class Workspace:
         return self.root / "serving.json"
 
     @property
+    def feature_store_file(self) -> Path:
+        """Notebook 9's measured online reads."""
+        return self.root / "feature_store.json"
+
+    @property
     def refine_dir(self) -> Path:
         return self.root / "refine"
 

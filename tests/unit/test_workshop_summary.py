@@ -118,3 +118,16 @@ def test_the_search_and_its_decision(tmp_path):
     assert lines[-1].strip() == record["promotion_reason"]
     write(candidate.refinement_file, record | {"promoted": True})
     assert "promoted: it is the version to deploy" in summary(tmp_path)[-2]
+
+
+def test_the_feature_stores_online_reads(tmp_path):
+    workspace = Workspace(tmp_path)
+    workspace.mark_latest(workspace.new_run("20260101-000000"))
+    write(
+        workspace.feature_store_file,
+        {"online_read_ms": {"in_process": 0.22, "feature_server": 7.9}, "song_id_to_top5_ms": 14.1},
+    )
+    assert summary(tmp_path)[-1] == (
+        "features   online read p50 0.2 ms in process, 7.9 ms through the feature server; "
+        "song id to top 5 countries in 14.1 ms"
+    )

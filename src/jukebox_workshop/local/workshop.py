@@ -39,6 +39,7 @@ def summary(output_dir: Path = OUTPUT_DIR) -> list[str]:
         *_stored_lines(_read(run.upload_file), _read(run.registration_file)),
         *refinement_lines(workspace),
         *_served_lines(_read(workspace.serving_file)),
+        *_feature_lines(_read(workspace.feature_store_file)),
     ]
 
 
@@ -118,6 +119,17 @@ def refinement_lines(workspace: Workspace) -> list[str]:
         f"refined    {record['study_trials']} trials in study {record['study_name']}; the best, "
         f"trial {record['best_trial']}, is version {run.version}, {decision}",
         f"           {record['promotion_reason']}",
+    ]
+
+
+def _feature_lines(measured: dict) -> list[str]:
+    if not measured:
+        return []
+    reads = measured["online_read_ms"]
+    return [
+        f"features   online read p50 {reads['in_process']:.1f} ms in process, "
+        f"{reads['feature_server']:.1f} ms through the feature server; song id to top 5 "
+        f"countries in {measured['song_id_to_top5_ms']:.1f} ms"
     ]
 
 

@@ -46,20 +46,30 @@ IMAGE_STEPS = re.compile(r"^== (\S+) \(Python [\d.]+\): (.+)$", re.M)  # simulat
 SLOWEST = re.compile(r"^([\d.]+)s (call|setup|teardown)\s+(.+)$", re.M)
 
 
-def fresh_clone(folder: Path) -> Path:
-    clone = folder / "repo"
-    subprocess.run(["git", "clone", "--quiet", str(ROOT), str(clone)], check=True)
-    for venv in (".venv", ".venv-serving"):
-        (clone / venv).symlink_to(ROOT / venv)
+def fresh_clone(folder: Path, linked: bool) -> Path:
+    clone = folder / ("linked" if linked else "ci")
+    if not clone.exists():
+        subprocess.run(["git", "clone", "--quiet", str(ROOT), str(clone)], check=True)
+        for venv in (".venv", ".venv-serving") if linked else ():
+            (clone / venv).symlink_to(ROOT / venv)
     return clone
 
 
-def run_lane(name: str, clone: Path) -> dict:
+def run_lane(name: str, folder: Path) -> dict:
     print(f"== {name}: {' '.join(LANES[name])}", flush=True)
-    # The linked environment installed this checkout's package: point it at the clone's.
-    environment = {**os.environ, "PYTHONPATH": str(clone / "src")}
+    clone = fresh_clone(folder, name in LINKED)
+    environment = {**os.environ, "CI": "true"}
+    if name in LINKED:  # the linked environment installed this checkout's package
+        environment["PYTHONPATH"] = str(clone / "src")
     started = time.perf_counter()
-    result = subprocess.run(LANES[name], cwd=clone, env=environment, capture_output=True, text=True)
+    result = subprocess.run(
+        LANES[name],
+        cwd=clone,
+        env=environment,
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+    )
     seconds = time.perf_counter() - started
     output = result.stdout + result.stderr
     (LOGS / f"{name}.log").write_text(output)

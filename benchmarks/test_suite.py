@@ -47,6 +47,7 @@ SLOWEST = re.compile(r"^([\d.]+)s (call|setup|teardown)\s+(.+)$", re.M)
 
 
 def fresh_clone(folder: Path, linked: bool) -> Path:
+    folder.chmod(0o755)  # as a clone's folder usually is: the random-uid test reads it
     clone = folder / ("linked" if linked else "ci")
     if not clone.exists():
         subprocess.run(["git", "clone", "--quiet", str(ROOT), str(clone)], check=True)

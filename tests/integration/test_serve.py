@@ -27,7 +27,12 @@ from support.reverse_proxy import ReverseProxy, certificate_authority
 
 from jukebox_workshop.local.deploy import deploy
 from jukebox_workshop.local.services import model_server
-from jukebox_workshop.notebooks import QUICK_PARAMETERS, NotebookFailedError, run_notebook
+from jukebox_workshop.notebooks import (
+    QUICK_PARAMETERS,
+    NotebookFailedError,
+    copy_notebooks,
+    run_notebook,
+)
 from jukebox_workshop.settings import DEFAULT_DATA_DIR, state_dir
 
 pytestmark = [pytest.mark.platform, pytest.mark.slow]
@@ -68,6 +73,7 @@ def attendee(trained: Path) -> Iterator[tuple[Path, str]]:
     """A copy of the trained folder, and a model name of this test's own."""
     folder = Path(tempfile.mkdtemp(prefix="jukebox-attendee-"))
     shutil.copytree(trained / "output", folder / "output")
+    copy_notebooks(folder)  # notebook 7 runs notebook 3 from its own folder
     yield folder, f"serve-{secrets.token_hex(4)}"
     shutil.rmtree(folder, ignore_errors=True)
 

@@ -87,7 +87,8 @@ def check_packages(requirements: Path = WORKBENCH_REQUIREMENTS) -> Check:
     # A package listed twice, for two images (markers), is fine in either of its ranges.
     ranges: dict[str, list[SpecifierSet]] = {}
     for requirement in _requirements(requirements):
-        ranges.setdefault(requirement.name, []).append(requirement.specifier)
+        if requirement.marker is None:  # a line for one image only is that install's business
+            ranges.setdefault(requirement.name, []).append(requirement.specifier)
     found, wrong = [], []
     for name, specifiers in ranges.items():
         try:

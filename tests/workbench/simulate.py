@@ -57,6 +57,9 @@ PYTHONS = {
     "pandas-3": ("3.12", "3.11"),
 }
 IMAGES = tuple(PYTHONS)
+# Notebooks an environment cannot run: every Feast release requires pandas < 3, so the feature
+# store (notebook 9) waits for a Feast that accepts pandas 3.
+LEFT_OUT = {"pandas-3": ("09-feature-store.ipynb",)}
 
 
 def canonical(name: str) -> str:
@@ -246,7 +249,13 @@ def run_notebooks(env: Path, outcome: Outcome) -> None:
     name, data = kernel_spec(env, outcome.image)
     started = time.perf_counter()
     tested = subprocess.run(
-        [sys.executable, "-m", "pytest", str(NOTEBOOK_DIR), f"--nbval-kernel-name={name}"],
+        [
+            *(sys.executable, "-m", "pytest", str(NOTEBOOK_DIR), f"--nbval-kernel-name={name}"),
+            *(
+                f"--ignore={NOTEBOOK_DIR / notebook}"
+                for notebook in LEFT_OUT.get(outcome.image, ())
+            ),
+        ],
         cwd=REPO_ROOT,
         env={**os.environ, "JUPYTER_PATH": str(data)},
     )

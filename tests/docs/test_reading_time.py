@@ -36,7 +36,7 @@ def test_the_workshop_time_boxes_are_the_estimate():
     page = (REPO_ROOT / "docs" / "workshop.md").read_text()
     boxes = {
         int(number): int(minutes)
-        for number, minutes in re.findall(r"(?ms)^## (\d)\. .*?^Time box: (\d+) minutes", page)
+        for number, minutes in re.findall(r"(?ms)^## (\d+)\. .*?^Time box: (\d+) minutes", page)
     }
     assert boxes == totals
     total = re.search(r"(\d+) minutes$", estimate().strip())[1]

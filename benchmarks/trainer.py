@@ -76,7 +76,7 @@ def as_a_process(prepared: Workspace, epochs: int | None) -> dict:
     record = workspace.run().training()
     shutil.rmtree(workspace.root.parent)
     return {
-        "command": " ".join(["python", "jukebox/train.py", *command[3:]]),
+        "command": " ".join(["python", "jukebox/train.py", *command[2:]]),
         "seconds": round(seconds, 1),
         "training_seconds": record["training_seconds"],
         "epochs_run": record["epochs_run"],

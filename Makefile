@@ -20,7 +20,7 @@ help:
 	@echo "make lint       ruff check and ruff format --check (notebooks included)"
 	@echo "make lab        JupyterLab with the local platform's settings already set"
 	@echo "make pipeline   notebooks 2-6 as a Kubeflow Pipeline, run by kfp.local on the local platform"
-	@echo "make manifests  regenerate cluster/: the pipeline, the Katib Experiment, the serving runtime, the FeatureStore"
+	@echo "make manifests  regenerate cluster/: the pipeline, the Katib Experiment, the serving runtime, the FeatureStore, the TrainJob"
 	@echo "make up | status | down   start, show (with its ports), stop the local platform"
 	@echo "make -s env     print the export lines the notebooks read, and the ports in use"
 	@echo "make data       regenerate the shipped dataset in jukebox/data/"

@@ -2,7 +2,8 @@
 
 Reading time is estimated from the notebook itself: the words of its markdown cells at
 READING_WORDS_PER_MINUTE, plus the lines of its code cells at CODE_LINES_PER_MINUTE (code is
-read more slowly than prose). Sections whose `##` title starts with "Optional" are counted
+read more slowly than prose), with the functions a cell shows with `inspect.getsource` (from
+jukebox/*.py, which the attendee reads in the output). Sections whose `##` title starts with "Optional" are counted
 apart: an attendee runs them but may leave reading them for later. Run time is the median
 measured at workshop defaults, from benchmarks/results/notebooks.json (`benchmarks/notebooks.py`,
 `benchmarks/refine.py`).
@@ -12,6 +13,7 @@ measured at workshop defaults, from benchmarks/results/notebooks.json (`benchmar
 
 from __future__ import annotations
 
+import ast
 import json
 import re
 import sys
@@ -20,7 +22,7 @@ from pathlib import Path
 import nbformat
 
 from jukebox_workshop.notebooks import workshop_notebooks
-from jukebox_workshop.settings import REPO_ROOT
+from jukebox_workshop.settings import NOTEBOOK_DIR, REPO_ROOT
 
 READING_WORDS_PER_MINUTE = 150  # technical prose, read to be understood
 CODE_LINES_PER_MINUTE = 10  # code read line by line, before running it
@@ -32,11 +34,28 @@ OPTIONAL = re.compile(r"(?m)^## Optional\b")
 SECTION = re.compile(r"(?m)^## ")
 
 
+SHOWN = re.compile(r"inspect\.getsource\((\w+)\)")
+
+
+def code_lines(text: str) -> int:
+    return len([line for line in text.splitlines() if line.strip()])
+
+
+def shown_lines(name: str) -> int:
+    """The lines of the function `name` defined in one of jukebox/*.py."""
+    for script in sorted(NOTEBOOK_DIR.glob("*.py")):
+        source = script.read_text()
+        for node in ast.parse(source).body:
+            if isinstance(node, ast.FunctionDef) and node.name == name:
+                return code_lines(ast.get_source_segment(source, node))
+    raise LookupError(f"no function {name} in {NOTEBOOK_DIR}/*.py")
+
+
 def cell_minutes(cell) -> float:
     if cell.cell_type == "markdown":
         return len(re.findall(r"\w+", cell.source)) / READING_WORDS_PER_MINUTE
-    lines = [line for line in cell.source.splitlines() if line.strip()]
-    return len(lines) / CODE_LINES_PER_MINUTE
+    shown = sum(shown_lines(name) for name in SHOWN.findall(cell.source))
+    return (code_lines(cell.source) + shown) / CODE_LINES_PER_MINUTE
 
 
 def reading_minutes(path: Path) -> tuple[float, float]:

@@ -52,7 +52,10 @@ def built(tmp_path_factory) -> Path:
 
 @pytest.mark.slow
 def test_the_site_has_every_page_and_no_link_that_leads_nowhere(built: Path):
-    assert (built / "index.html").read_text().count("The workshop: once around the inner loop")
+    home = (built / "index.html").read_text()
+    assert "The workshop: once around the inner loop" in home
+    # "Open `jukebox/01-explore.ipynb`" in the chapter leads to the page with the outputs.
+    assert '<a href="jukebox/01-explore.html"><code>jukebox/01-explore.ipynb</code></a>' in home
     for notebook in workshop_notebooks():
         assert (built / "jukebox" / notebook.with_suffix(".html").name).is_file()
     for page in ("getting-started", "instructor-guide", "troubleshooting"):

@@ -1,5 +1,6 @@
-"""mkdocs hooks of the site (mkdocs.yml): the chapter as the home page, and the notebooks'
-links to other pages turned into links to their rendered pages.
+"""mkdocs hooks of the site (mkdocs.yml): the chapter as the home page, the notebooks' links
+to other pages turned into links to their rendered pages, and a notebook named in a page
+(`jukebox/01-explore.ipynb`) made a link to its page.
 
 mkdocs loads this file by its path; nothing imports it. It uses only what mkdocs hands it.
 """
@@ -21,6 +22,9 @@ HREF = re.compile(r'href="([^":#?]+\.(?:ipynb|md))(#[^"]*)?"')
 # A heading as nbconvert writes it: <h2 id="summary">Summary<a href="#summary">¶</a></h2>.
 HEADING = re.compile(r'<h([1-6]) id="([^"]+)"(.*?)</h\1>', re.S)
 NUMBERED = re.compile(r"^(.*)_([0-9]+)$")
+# A notebook named in a page as `jukebox/01-explore.ipynb` (a path from the repository's root),
+# not already inside a link.
+NAMED_NOTEBOOK = re.compile(r'(?<!">)<code>(jukebox/\d\d-[\w-]+\.ipynb)</code>')
 
 
 def _moved(file, dest_uri: str):
@@ -40,7 +44,7 @@ def on_page_content(html, page, config, files):
     """In a notebook's page, a link to `02-prepare.ipynb` or `../docs/serving.md#...` leads to
     that page of the site; a link to a page that is not in the site fails the strict build."""
     if not page.file.src_uri.endswith(".ipynb"):
-        return html
+        return _link_named_notebooks(html, page, files)
     folder = posixpath.dirname(page.file.src_uri)
 
     def rewrite(match: re.Match) -> str:
@@ -52,6 +56,19 @@ def on_page_content(html, page, config, files):
         return f'href="{found.url_relative_to(page.file)}{anchor}"'
 
     return _unique_heading_ids(HREF.sub(rewrite, html))
+
+
+def _link_named_notebooks(html, page, files) -> str:
+    """In a page, "Open `jukebox/01-explore.ipynb`" links to that notebook's page, with its
+    outputs."""
+
+    def link(match: re.Match) -> str:
+        found = files.get_file_from_path(match.group(1))
+        if found is None:
+            return match.group(0)
+        return f'<a href="{found.url_relative_to(page.file)}">{match.group(0)}</a>'
+
+    return NAMED_NOTEBOOK.sub(link, html)
 
 
 def _unique_heading_ids(html: str) -> str:

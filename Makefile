@@ -9,7 +9,7 @@ DEV := $(VENV)/.dev-installed
 SERVING_VENV := .venv-serving
 SERVING := $(SERVING_VENV)/.installed
 
-.PHONY: help install workshop test check test-workbench unit lab up down status env data preflight benchmark images lint clean pipeline manifests
+.PHONY: help install workshop test check test-workbench unit lab up down status env data preflight benchmark images site lint clean pipeline manifests
 
 help:
 	@echo "make workshop   run every notebook in order on the local platform, then print a summary"
@@ -27,6 +27,7 @@ help:
 	@echo "make preflight  check settings, S3, the registry and memory (run it in a workbench too)"
 	@echo "make benchmark  measure notebooks, platform start, registry and serving latency, a class at once"
 	@echo "make images     regenerate the diagrams, plots and screenshots in images/"
+	@echo "make site       the guide as a static site in build/site/, each notebook with the outputs of make workshop"
 
 $(RUNTIME): requirements.txt requirements-nodeps.txt pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || \
@@ -41,7 +42,7 @@ $(SERVING): requirements-serving.txt | $(RUNTIME)
 	$(SERVING_VENV)/bin/python -m pip install --quiet --disable-pip-version-check -r requirements-serving.txt
 	@touch $@
 
-$(DEV): $(RUNTIME) requirements-dev.txt
+$(DEV): $(RUNTIME) requirements-dev.txt requirements-site.txt
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
 	@touch $@
 
@@ -98,6 +99,10 @@ benchmark: $(DEV) $(SERVING)
 
 images: $(DEV)
 	$(BIN)/python images/make_images.py
+
+# Built from the executed copies `make workshop` keeps in build/executed/: it runs nothing.
+site: $(DEV)
+	$(BIN)/python -m jukebox_workshop.local.site
 
 lint: $(DEV)
 	$(BIN)/ruff check .

@@ -9,7 +9,7 @@ DEV := $(VENV)/.dev-installed
 SERVING_VENV := .venv-serving
 SERVING := $(SERVING_VENV)/.installed
 
-.PHONY: help install workshop test check test-workbench unit lab up down status env data preflight benchmark images site lint clean pipeline manifests
+.PHONY: chromium help install workshop test check test-workbench unit lab up down status env data preflight benchmark images site lint clean pipeline manifests
 
 help:
 	@echo "make workshop   run every notebook in order on the local platform, then print a summary"
@@ -44,7 +44,18 @@ $(SERVING): requirements-serving.txt | $(RUNTIME)
 
 $(DEV): $(RUNTIME) requirements-dev.txt requirements-site.txt
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+	@$(MAKE) --no-print-directory chromium
 	@touch $@
+
+# The browser of the site and screenshot tests: Debian's chromium, installed where this runs as
+# root with apt (CI's machines); elsewhere the tests that need it skip and say how to get it.
+CHROMIUM ?= /usr/bin/chromium
+chromium:
+	@test -x $(CHROMIUM) || { test "$$(id -u)" = 0 && command -v apt-get >/dev/null && \
+	  { echo "Installing Debian's chromium for the browser tests"; \
+	    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null || \
+	    { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }; } || \
+	  echo "No $(CHROMIUM): the browser tests will skip (apt-get install chromium)"; }
 
 install: $(RUNTIME) $(SERVING)
 

@@ -11,11 +11,13 @@ import shlex
 import socket
 import subprocess
 import sys
+import tempfile
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from pathlib import Path
 
 from jukebox_workshop.local import lifecycle, ports
+from jukebox_workshop.settings import FEATURE_REPO_VARIABLE
 
 JUKEBOX = Path(sys.executable).parent / "jukebox"
 # What the tests of the platform's own behaviour start: the MLflow server takes the longest by
@@ -54,13 +56,16 @@ def platform_settings(state: Path) -> dict[str, str]:
 
 
 def jukebox(*args: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
-    """Run the installed `jukebox` command with this process's environment."""
+    """Run the installed `jukebox` command with this process's environment. Unless the test
+    names a feature repository, one that is not applied: a plain `jukebox up` then starts what
+    it starts on a fresh clone, whatever notebook 9 left in jukebox/output/."""
+    unapplied = Path(tempfile.gettempdir()) / "jukebox-no-feature-repo"
     return subprocess.run(
         [str(JUKEBOX), *args],
         capture_output=True,
         text=True,
         timeout=timeout,
-        env=os.environ.copy(),
+        env={FEATURE_REPO_VARIABLE: str(unapplied), **os.environ},
     )
 
 

@@ -70,7 +70,8 @@ class SplitPlan:
 
 def chart_entries(rankings: pd.DataFrame) -> pd.DataFrame:
     """The chart entries of the 72 countries: the Global chart has no country, and goes."""
-    return rankings.dropna(subset=["country"])[["spotify_id", "country", "snapshot_date"]]
+    kept = [c for c in ("spotify_id", "country", "snapshot_date") if c in rankings.columns]
+    return rankings.dropna(subset=["country"])[kept]
 
 
 def build_examples(properties: pd.DataFrame, rankings: pd.DataFrame) -> pd.DataFrame:
@@ -162,8 +163,9 @@ def sha256_of(path: Path) -> str:
 
 def prepare_with_pandas(data: Path, out: Path, plan: SplitPlan) -> dict:
     """The steps above, in this process's memory."""
-    properties = pd.read_parquet(data / DATA_FILES[0])
-    rankings = pd.read_parquet(data / DATA_FILES[1])
+    # Only the columns the steps use: the chart entries' names and dates stay on disk.
+    properties = pd.read_parquet(data / DATA_FILES[0], columns=["spotify_id", *FEATURES])
+    rankings = pd.read_parquet(data / DATA_FILES[1], columns=["spotify_id", "country"])
     examples, countries = encode_countries(build_examples(properties, rankings))
     splits = split_by_song(examples, plan)
     scaler = fit_scaler(splits["train"])

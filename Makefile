@@ -9,7 +9,7 @@ DEV := $(VENV)/.dev-installed
 SERVING_VENV := .venv-serving
 SERVING := $(SERVING_VENV)/.installed
 
-.PHONY: help install workshop test check test-workbench unit lab up down status env data preflight benchmark images lint clean pipeline manifests
+.PHONY: chromium help install workshop test check test-workbench unit lab up down status env data preflight benchmark images site lint clean pipeline manifests
 
 help:
 	@echo "make workshop   run every notebook in order on the local platform, then print a summary"
@@ -20,13 +20,14 @@ help:
 	@echo "make lint       ruff check and ruff format --check (notebooks included)"
 	@echo "make lab        JupyterLab with the local platform's settings already set"
 	@echo "make pipeline   notebooks 2-6 as a Kubeflow Pipeline, run by kfp.local on the local platform"
-	@echo "make manifests  regenerate cluster/: the pipeline, the Katib Experiment, the serving runtime, the FeatureStore"
+	@echo "make manifests  regenerate cluster/: the pipeline, the Katib Experiment, the serving runtime, the FeatureStore, the TrainJob"
 	@echo "make up | status | down   start, show (with its ports), stop the local platform"
 	@echo "make -s env     print the export lines the notebooks read, and the ports in use"
 	@echo "make data       regenerate the shipped dataset in jukebox/data/"
 	@echo "make preflight  check settings, S3, the registry and memory (run it in a workbench too)"
 	@echo "make benchmark  measure notebooks, platform start, registry and serving latency, a class at once"
 	@echo "make images     regenerate the diagrams, plots and screenshots in images/"
+	@echo "make site       the guide as a static site in build/site/, each notebook with the outputs of make workshop"
 
 $(RUNTIME): requirements.txt requirements-nodeps.txt pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || \
@@ -41,9 +42,20 @@ $(SERVING): requirements-serving.txt | $(RUNTIME)
 	$(SERVING_VENV)/bin/python -m pip install --quiet --disable-pip-version-check -r requirements-serving.txt
 	@touch $@
 
-$(DEV): $(RUNTIME) requirements-dev.txt
+$(DEV): $(RUNTIME) requirements-dev.txt requirements-site.txt
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+	@$(MAKE) --no-print-directory chromium
 	@touch $@
+
+# The browser of the site and screenshot tests: Debian's chromium, installed where this runs as
+# root with apt (CI's machines); elsewhere the tests that need it skip and say how to get it.
+CHROMIUM ?= /usr/bin/chromium
+chromium:
+	@test -x $(CHROMIUM) || { test "$$(id -u)" = 0 && command -v apt-get >/dev/null && \
+	  { echo "Installing Debian's chromium for the browser tests"; \
+	    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null || \
+	    { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }; } || \
+	  echo "No $(CHROMIUM): the browser tests will skip (apt-get install chromium)"; }
 
 install: $(RUNTIME) $(SERVING)
 
@@ -98,6 +110,10 @@ benchmark: $(DEV) $(SERVING)
 
 images: $(DEV)
 	$(BIN)/python images/make_images.py
+
+# Built from the executed copies `make workshop` keeps in build/executed/: it runs nothing.
+site: $(DEV)
+	$(BIN)/python -m jukebox_workshop.local.site
 
 lint: $(DEV)
 	$(BIN)/ruff check .

@@ -3,8 +3,8 @@
     .venv/bin/python benchmarks/notebooks.py [--repeat 3] [--only 01 02 03 04]
 
 Each notebook runs in a fresh kernel; peak memory is the kernel's peak resident set size
-(VmHWM), read by one extra cell appended to an in-memory copy. Notebooks 5, 6, 8 and 9 use the
-local platform (started if it is not running; notebook 8 starts the model server). Notebook 7
+(VmHWM), read by one extra cell appended to an in-memory copy. Notebooks 5, 6, 8, 9 and 10 use
+the local platform (started if it is not running; notebook 8 starts the model server). Notebook 7
 is measured by benchmarks/refine.py: run here, it would resume the study it already ran.
 Prints medians and writes them to benchmarks/results/notebooks.json, the figures the guide
 quotes.
@@ -91,7 +91,7 @@ def main() -> None:
         parser.error("notebook 7 is measured by benchmarks/refine.py")
     for name in QUICK_PARAMETERS:  # workshop mode: the notebooks' own defaults
         os.environ.pop(name, None)
-    if any(number in args.only for number in ("05", "06", "08", "09")):
+    if any(number in args.only for number in ("05", "06", "08", "09", "10")):
         from jukebox_workshop.local import lifecycle as local_platform
 
         local_platform.start()

@@ -75,7 +75,7 @@ def _up(args: argparse.Namespace) -> int:
     platform = _platform()
     width = _title_width(platform)
     started = platform.start(
-        args.services or None,
+        args.services or platform.started_by_up(),
         timeout=args.timeout,
         registry_token=True if args.registry_token else None,
     )
@@ -247,7 +247,7 @@ def _up_arguments(up: argparse.ArgumentParser) -> None:
         nargs="*",
         metavar="SERVICE",
         help=f"start only these, and those they need ({', '.join(platform.SERVICES)}); "
-        "by default all but the optional ones"
+        "by default all but the optional ones (and the feature server once applied)"
         if platform
         else "not installed here (the platform extra)",
     )

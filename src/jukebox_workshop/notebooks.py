@@ -41,8 +41,9 @@ def workshop_notebooks() -> list[Path]:
 
 
 def copy_notebooks(into: Path) -> Path:
-    """The notebooks and the modules beside them (`model.py`, `prepare.py`) copied into `into`,
-    as in an attendee's clone (notebook 7 runs notebook 3 from its own folder); returns `into`."""
+    """The notebooks and the modules beside them (`model.py`, `train.py`, `prepare.py`) copied
+    into `into`, as in an attendee's clone (notebook 7 runs notebook 3 from its own folder);
+    returns `into`."""
     into.mkdir(parents=True, exist_ok=True)
     for path in (*workshop_notebooks(), *sorted(NOTEBOOK_DIR.glob("*.py"))):
         shutil.copy2(path, into / path.name)

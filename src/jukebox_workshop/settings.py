@@ -59,6 +59,15 @@ MODEL_NAME_VARIABLE = "JUKEBOX_MODEL_NAME"
 DEFAULT_MODEL_NAME = "jukebox"
 # Notebook 3's default number of epochs (its JUKEBOX_EPOCHS), for the pipeline and Katib runs.
 DEFAULT_EPOCHS = 200
+# Notebook 3's choices in its parameters cell, named as notebook 7 searches them: the defaults of
+# the pipeline's hyperparameters.
+DEFAULT_HYPERPARAMETERS = {
+    "hidden_units": 64,
+    "hidden_layers": 2,
+    "dropout": 0.2,
+    "learning_rate": 1e-3,
+    "batch_size": 128,
+}
 # Valid as a registered model's name, an S3 prefix and a Kubernetes resource name.
 _MODEL_NAME = re.compile(r"[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?")
 # Set in OpenShift AI when the cluster runs MLflow; notebook 7 keeps a local store without it.

@@ -11,8 +11,11 @@ registered by the test itself, with a chosen validation top-5: far below anythin
 from __future__ import annotations
 
 import json
+import os
 import secrets
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import nbformat
@@ -177,11 +180,31 @@ def test_a_better_candidate_is_promoted_and_s3_down_leaves_nothing_half_register
     assert f"{model}/{candidate.version}/1/model.onnx" in [o["Key"] for o in stored["Contents"]]
 
 
-def test_a_candidate_within_the_noise_is_not_promoted_and_the_study_resumes(attendee):
+def test_a_candidate_within_the_noise_is_not_promoted_and_the_study_resumes(attendee, tmp_path):
+    """Also, on the way (one search serves the three): MLflow behind a TLS route that asks for
+    a bearer token, as in OpenShift AI 3.x; and a version to deploy whose file is missing
+    from the bucket, which fails the last checkpoint."""
     folder, environment = attendee
-    model, parent = register_parent(environment, validation_top5=0.99)
-
-    output = refine(folder, model)
+    model, parent = register_parent(environment, validation_top5=0.99, uploaded=False)
+    certificates = certificate_authority(tmp_path)
+    token = secrets.token_hex(16)
+    with ReverseProxy(
+        environment["MLFLOW_TRACKING_URI"],
+        certificates=certificates,
+        tokens={token: True},
+        upstream_host=True,
+    ) as route:
+        with pytest.raises(NotebookFailedError) as stopped:
+            refine(
+                folder,
+                model,
+                MLFLOW_TRACKING_URI=route.url,
+                MLFLOW_TRACKING_TOKEN=token,
+                MLFLOW_TRACKING_SERVER_CERT_PATH=str(certificates.ca),
+            )
+    assert f"version {parent}'s model is not in the bucket" in stopped.value.evalue
+    assert f"s3://models/{model}/{parent}/1/model.onnx is missing" in stopped.value.evalue
+    output = printed(folder / "executed" / "07-refine.ipynb")
     assert "New study" in output and "Not promoted. " in output
     assert f"Nothing found beats version {parent}" in output
     registered = versions(environment, model)
@@ -191,8 +214,16 @@ def test_a_candidate_within_the_noise_is_not_promoted_and_the_study_resumes(atte
         f"Version {parent} stays the one to deploy."
     )
     assert deploy_version(environment, model) == parent
+    # The runs went through the route to the same server.
+    tracking = MlflowClient(environment["MLFLOW_TRACKING_URI"])
+    run = tracking.get_run(registered[candidate]["mlflow_run_id"])
+    assert run.data.tags["registered_version"] == candidate
 
-    # One more trial: the study continues, and no trial is registered twice.
+    # With the file in the bucket, one more trial: the study continues, nothing is registered
+    # twice, and the last checkpoint passes.
+    s3_client(environment).put_object(
+        Bucket="models", Key=f"{model}/{parent}/1/model.onnx", Body=b"stand-in"
+    )
     output = refine(folder, model, JUKEBOX_TRIALS="3")
     assert "Resuming study" in output and "2 trials so far" in output
     assert "3 trials in the study" in output
@@ -218,15 +249,6 @@ def test_a_notebook_3_that_ignores_papermills_values_fails_the_checkpoint(attend
     assert "notebook 3 ignores the values papermill sets" in stopped.value.evalue
 
 
-def test_a_version_to_deploy_missing_from_the_bucket_fails_the_last_checkpoint(attendee):
-    folder, environment = attendee
-    model, parent = register_parent(environment, validation_top5=0.99, uploaded=False)
-    with pytest.raises(NotebookFailedError) as stopped:
-        refine(folder, model)
-    assert f"version {parent}'s model is not in the bucket" in stopped.value.evalue
-    assert f"s3://models/{model}/{parent}/1/model.onnx is missing" in stopped.value.evalue
-
-
 def test_mlflow_down_stops_before_the_search(attendee):
     folder, environment = attendee
     model, parent = register_parent(environment, validation_top5=0.3)
@@ -248,11 +270,11 @@ def test_registry_down_stops_before_anything_is_tracked(attendee):
     assert not (folder / "output" / "refine").exists()
 
 
-def test_mlflow_behind_tls_with_a_bearer_token(attendee, monkeypatch, tmp_path):
+def test_mlflow_behind_tls_with_a_bearer_token(running_platform, monkeypatch, tmp_path):
     """The route's certificate is signed by the cluster's own authority (MLflow reads
-    MLFLOW_TRACKING_SERVER_CERT_PATH), and the auth proxy wants MLFLOW_TRACKING_TOKEN."""
-    folder, environment = attendee
-    model, parent = register_parent(environment, validation_top5=0.99)
+    MLFLOW_TRACKING_SERVER_CERT_PATH), and the auth proxy wants MLFLOW_TRACKING_TOKEN. Notebook 7
+    runs through such a route in the test above."""
+    environment = running_platform
     certificates = certificate_authority(tmp_path)
     token, refused = secrets.token_hex(16), secrets.token_hex(16)
     with ReverseProxy(
@@ -279,11 +301,81 @@ def test_mlflow_behind_tls_with_a_bearer_token(attendee, monkeypatch, tmp_path):
         with pytest.raises(WorkshopError, match=r"refused the request \(PERMISSION_DENIED\)"):
             check_server(route.url)
 
-        output = refine(folder, model, MLFLOW_TRACKING_URI=route.url, MLFLOW_TRACKING_TOKEN=token)
-    assert "Not promoted. " in output
-    (candidate,) = [name for name in versions(environment, model) if name != parent]
-    properties = versions(environment, model)[candidate]
-    tracking = MlflowClient(environment["MLFLOW_TRACKING_URI"])  # behind the route: the same
-    assert tracking.get_run(properties["mlflow_run_id"]).data.tags["registered_version"] == (
-        candidate
+        monkeypatch.setenv("MLFLOW_TRACKING_TOKEN", token)
+        check_server(route.url)
+
+
+def kubeconfig(folder: Path, token: str, namespace: str | None) -> Path:
+    """What `oc login` writes: a context with a user's token and, unless None, a namespace."""
+    context = {"cluster": "cluster", "user": "attendee"}
+    if namespace:
+        context["namespace"] = namespace
+    path = folder / "kubeconfig"
+    path.write_text(
+        json.dumps(
+            {
+                "apiVersion": "v1",
+                "kind": "Config",
+                "clusters": [{"name": "cluster", "cluster": {"server": "https://127.0.0.1:1"}}],
+                "users": [{"name": "attendee", "user": {"token": token}}],
+                "contexts": [{"name": "attendee", "context": context}],
+                "current-context": "attendee",
+            }
+        )
     )
+    return path
+
+
+def check_in_a_new_kernel(uri: str, environment: dict[str, str]) -> str:
+    """check_server in a fresh interpreter, as a notebook's kernel runs it: the kubernetes
+    package reads KUBECONFIG once, when imported, and mlflow keeps the workspace it found for
+    the whole process. What it printed: "ok", or the message."""
+    code = (
+        "import sys\n"
+        "from jukebox_workshop.errors import WorkshopError\n"
+        "from jukebox_workshop.refine.tracking import check_server\n"
+        "try:\n"
+        "    check_server(sys.argv[1])\n"
+        "    print('ok')\n"
+        "except WorkshopError as error:\n"
+        "    print(error)\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code, uri],
+        env={**os.environ, **environment},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    return done.stdout.strip()
+
+
+@pytest.mark.parametrize("namespace", ["team-a", None])
+def test_mlflow_with_openshift_ais_kubernetes_auth(running_platform, tmp_path, namespace):
+    """MLFLOW_TRACKING_AUTH=kubernetes-namespaced (mlflow[kubernetes]), as OpenShift AI 3.x's
+    MLflow wants: the token and the workspace (the project) come from the pod's service
+    account, or from a kubeconfig as here."""
+    token = secrets.token_hex(16)
+    environment = {
+        "KUBECONFIG": str(kubeconfig(tmp_path, token, namespace)),
+        "MLFLOW_TRACKING_AUTH": "kubernetes-namespaced",
+        "MLFLOW_TRACKING_TOKEN": "",
+    }
+    # The local server has no workspaces: the route records the header, and drops it.
+    with ReverseProxy(
+        running_platform["MLFLOW_TRACKING_URI"],
+        tokens={token: True},
+        upstream_host=True,
+        drop=("X-MLFLOW-WORKSPACE",),
+    ) as route:
+        printed = check_in_a_new_kernel(route.url, environment)
+    if namespace is None:
+        assert printed.startswith(
+            "MLFLOW_TRACKING_AUTH=kubernetes-namespaced found no project to use as MLflow's "
+            f"workspace for {route.url}"
+        )
+        return
+    assert printed == "ok"
+    assert route.seen[-1]["Authorization"] == f"Bearer {token}"
+    assert route.seen[-1]["X-MLFLOW-WORKSPACE"] == namespace

@@ -175,3 +175,23 @@ def test_a_port_named_by_its_variable_is_not_chosen_again(services, monkeypatch)
     services["web"] = dataclasses.replace(web, prepare=take_the_port)
     with socket.socket() as thief, pytest.raises(PlatformError, match="stopped while starting"):
         lifecycle.start()
+
+
+def test_make_up_starts_the_feature_server_once_its_repository_is_applied(
+    tmp_path, monkeypatch
+) -> None:
+    from jukebox_workshop.local import lifecycle
+    from jukebox_workshop.local.services import feature_server
+
+    repo = tmp_path / "feature_repo"
+    repo.mkdir()
+    (repo / "feature_store.yaml").write_text("project: p\nregistry: data/registry.db\n")
+    monkeypatch.setenv("JUKEBOX_FEATURE_REPO", str(repo))
+    assert "feature-server" not in lifecycle.started_by_up()
+    assert "model-server" not in lifecycle.started_by_up()
+
+    feature_server.registry_file(repo).parent.mkdir()
+    feature_server.registry_file(repo).write_bytes(b"applied")
+    assert lifecycle.started_by_up() == [
+        name for name in lifecycle.SERVICES if name != "model-server"
+    ]

@@ -115,7 +115,8 @@ class ReverseProxy:
     upstream_host: send the upstream's own address as the Host header, as the cluster's auth
     proxy does (the local registry accepts only its own names); S3 needs the client's Host,
     which its signature covers.
-    Use as a context manager; `url` is its address.
+    drop: headers recorded in `seen` but not forwarded (ones the local server does not know).
+    Use as a context manager; `url` is its address; `seen` holds each request's headers.
     """
 
     def __init__(
@@ -125,10 +126,13 @@ class ReverseProxy:
         certificates: Certificates | None = None,
         tokens: dict[str, bool] | None = None,
         upstream_host: bool = False,
+        drop: tuple[str, ...] = (),
     ) -> None:
         self.upstream = urlsplit(upstream)
         self.upstream_host = upstream_host
         self.tokens = tokens
+        self.seen: list[dict[str, str]] = []
+        self.drop = {name.lower() for name in (*HOP_BY_HOP, *drop)}
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
         self.server.daemon_threads = True
         scheme = "http"
@@ -162,13 +166,14 @@ class ReverseProxy:
             protocol_version = "HTTP/1.1"
 
             def _forward(self) -> None:
+                proxy.seen.append(dict(self.headers.items()))
                 length = int(self.headers.get("Content-Length") or 0)
                 body = self.rfile.read(length) if length else None
                 refused = proxy.refusal(self.headers.get("Authorization"))
                 if refused:
                     self._answer(refused, [("Content-Type", "text/plain")], b"Forbidden\n")
                     return
-                headers = {k: v for k, v in self.headers.items() if k.lower() not in HOP_BY_HOP}
+                headers = {k: v for k, v in self.headers.items() if k.lower() not in proxy.drop}
                 if proxy.upstream_host:
                     headers = {k: v for k, v in headers.items() if k.lower() != "host"}
                     headers["Host"] = proxy.upstream.netloc

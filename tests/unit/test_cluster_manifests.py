@@ -5,7 +5,8 @@ and the Feast FeatureStore.
 The Katib SDK (kubeflow-katib) does not install beside our pins: every release since 0.17 needs
 protobuf<5, the 2026 image ships protobuf 6. So the Experiment is checked against Katib's own
 OpenAPI definitions (tests/schemas/, vendored from kubeflow/katib), strictly: a field Katib does
-not know fails the test. The trial's Job is checked with the kubernetes client's models, and the
+not know fails the test. Katib's generated models (kubeflow-katib-api, which needs only pydantic
+2: a dev requirement) check it too: they refuse a wrong type and drop a field they do not know. The trial's Job is checked with the kubernetes client's models, and the
 rules Katib's admission webhook adds are restated below. The ServingRuntime and the
 InferenceService are checked against KServe's CRD schemas (openAPIV3Schema, tests/schemas/),
 strictly too.
@@ -28,7 +29,7 @@ from support import kserve
 from jukebox_workshop.cluster import feature_store, katib, manifests, pipeline, serving
 from jukebox_workshop.errors import WorkshopError
 from jukebox_workshop.refine.search_space import OBJECTIVE, PARAMETERS
-from jukebox_workshop.settings import FEATURE_REPO
+from jukebox_workshop.settings import DEFAULT_HYPERPARAMETERS, FEATURE_REPO
 
 SCHEMAS = Path(__file__).parents[1] / "schemas"
 # Kubernetes types the Katib definitions refer to but do not contain.
@@ -84,9 +85,14 @@ def test_the_steps_are_the_notebooks_in_order():
     spec, _ = pipeline_spec()
     tasks = spec["root"]["dag"]["tasks"]
     assert list(spec["root"]["inputDefinitions"]["parameters"]) == [
+        "batch_size",
         "data",
         "data_connection",
+        "dropout",
         "epochs",
+        "hidden_layers",
+        "hidden_units",
+        "learning_rate",
         "model_name",
         "registry_url",
     ]
@@ -132,6 +138,15 @@ def test_the_register_step_records_the_pipeline_and_its_run():
     assert parameters["run_id"]["runtimeValue"]["constant"] == "{{$.pipeline_job_uuid}}"
 
 
+def test_the_hyperparameters_default_to_notebook_3s_and_reach_its_train_step():
+    spec, _ = pipeline_spec()
+    inputs = spec["root"]["inputDefinitions"]["parameters"]
+    train = spec["root"]["dag"]["tasks"]["train"]["inputs"]["parameters"]
+    for parameter in PARAMETERS:
+        assert inputs[parameter.name]["defaultValue"] == DEFAULT_HYPERPARAMETERS[parameter.name]
+        assert train[parameter.name] == {"componentInputParameter": parameter.name}
+
+
 # The Katib Experiment
 
 
@@ -160,6 +175,27 @@ def test_a_misspelt_field_would_be_caught():
     experiment["spec"]["parallelTrialsCount"] = experiment["spec"].pop("parallelTrialCount")
     with pytest.raises(jsonschema.ValidationError, match="parallelTrialsCount"):
         jsonschema.Draft4Validator(schema).validate(experiment)
+
+
+def test_katibs_own_models_read_the_experiment_whole():
+    from kubeflow_katib_api.models import V1beta1Experiment
+
+    experiment = committed(manifests.EXPERIMENT_FILE)
+    read = V1beta1Experiment.from_dict(experiment)
+    assert read.spec.max_trial_count == katib.MAX_TRIALS
+    assert read.to_dict() == experiment, "a field Katib's models do not know was dropped"
+
+
+def test_katibs_own_models_refuse_a_wrong_type_and_drop_a_misspelt_field():
+    from kubeflow_katib_api.models import V1beta1Experiment
+    from pydantic import ValidationError
+
+    experiment = committed(manifests.EXPERIMENT_FILE)
+    experiment["spec"]["parallelTrialCount"] = "four"
+    with pytest.raises(ValidationError, match="parallelTrialCount"):
+        V1beta1Experiment.from_dict(experiment)
+    experiment["spec"]["parallelTrialsCount"] = experiment["spec"].pop("parallelTrialCount")
+    assert V1beta1Experiment.from_dict(experiment).to_dict() != experiment
 
 
 def test_the_trial_is_a_valid_kubernetes_job():

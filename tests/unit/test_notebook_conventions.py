@@ -19,7 +19,7 @@ def markdown(notebook) -> str:
 
 
 def test_the_stages_are_there_in_order():
-    assert [name.split("-")[0] for name in IDS] == [f"{n:02d}" for n in range(1, 10)]
+    assert [name.split("-")[0] for name in IDS] == [f"{n:02d}" for n in range(1, 11)]
 
 
 def test_committed_without_outputs():
@@ -54,10 +54,10 @@ def test_links_to_the_next_notebook(path):
     assert f"]({following})" in markdown(nbformat.read(path, as_version=4))
 
 
-def test_the_last_notebook_links_to_serving_in_the_guide():
+def test_the_last_notebook_links_to_scaling_out_in_the_guide():
     text = markdown(nbformat.read(NOTEBOOKS[-1], as_version=4))
-    assert "](../docs/serving.md" in text
-    assert (NOTEBOOK_DIR.parent / "docs" / "serving.md").exists()
+    assert "](../docs/scaling-out.md" in text
+    assert (NOTEBOOK_DIR.parent / "docs" / "scaling-out.md").exists()
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=IDS)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 import pytest
 
 from jukebox_workshop import settings
@@ -139,3 +141,21 @@ def test_notebook_3s_default_epochs_are_the_packages():
     """The pipeline and Katib default to what notebook 3 trains for in class."""
     source = (settings.NOTEBOOK_DIR / "03-train.ipynb").read_text()
     assert f'os.environ.get(\\"JUKEBOX_EPOCHS\\", {settings.DEFAULT_EPOCHS})' in source
+
+
+def test_notebook_3s_hyperparameters_are_the_pipelines_defaults(monkeypatch):
+    """The pipeline trains with notebook 3's choices unless a run gives others."""
+    import nbformat
+
+    from jukebox_workshop.runs import Workspace
+
+    for name in list(os.environ):
+        if name.startswith("JUKEBOX_"):
+            monkeypatch.delenv(name)
+    notebook = nbformat.read(settings.NOTEBOOK_DIR / "03-train.ipynb", as_version=4)
+    (cell,) = [c for c in notebook.cells if "parameters" in c.metadata.get("tags", [])]
+    values = {"os": os, "Workspace": Workspace}
+    exec(cell.source, values)
+    assert {name: values[name.upper()] for name in settings.DEFAULT_HYPERPARAMETERS} == (
+        settings.DEFAULT_HYPERPARAMETERS
+    )

@@ -23,6 +23,7 @@ def test_notebooks_are_found_in_order():
         "07",
         "08",
         "09",
+        "10",
     ]
 
 

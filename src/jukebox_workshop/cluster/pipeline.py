@@ -18,8 +18,9 @@ import re
 import sys
 import tempfile
 import warnings
+from collections.abc import Iterator, Mapping
 from pathlib import Path
-from typing import TextIO
+from typing import Any, TextIO
 
 from kfp import compiler, dsl, kubernetes, local
 from kfp.dsl import Artifact, Dataset, Input, Metrics, Model, Output
@@ -28,6 +29,7 @@ from jukebox_workshop.errors import WorkshopError
 from jukebox_workshop.settings import (
     DEFAULT_BUCKET,
     DEFAULT_EPOCHS,
+    DEFAULT_HYPERPARAMETERS,
     DEFAULT_MODEL_NAME,
     REGISTRY_URL_VARIABLE,
     REPO_ROOT,
@@ -58,18 +60,30 @@ def prepare(
 def train(
     prepared: Input[Dataset],
     epochs: int,
+    hidden_units: int,
+    hidden_layers: int,
+    dropout: float,
+    learning_rate: float,
+    batch_size: int,
     model: Output[Model],
     validation: Output[Metrics],
     notebook: Output[Artifact],
 ):
-    """03-train.ipynb: train with early stopping, export to ONNX; its checkpoints are gates."""
+    """03-train.ipynb with these values: train with early stopping, export to ONNX; its
+    checkpoints are gates."""
     from pathlib import Path
 
     from jukebox_workshop.cluster import steps
 
-    metrics = steps.train(
-        Path(prepared.path), {"EPOCHS": epochs}, Path(model.path), Path(notebook.path)
-    )
+    values = {
+        "EPOCHS": epochs,
+        "HIDDEN_UNITS": hidden_units,
+        "HIDDEN_LAYERS": hidden_layers,
+        "DROPOUT": dropout,
+        "LEARNING_RATE": learning_rate,
+        "BATCH_SIZE": batch_size,
+    }
+    metrics = steps.train(Path(prepared.path), values, Path(model.path), Path(notebook.path))
     for name, value in metrics.items():
         validation.log_metric(f"validation_{name}", value)
 
@@ -160,6 +174,11 @@ def training_pipeline(
     epochs: int = DEFAULT_EPOCHS,
     model_name: str = DEFAULT_MODEL_NAME,
     data_connection: str = DEFAULT_BUCKET,
+    hidden_units: int = DEFAULT_HYPERPARAMETERS["hidden_units"],
+    hidden_layers: int = DEFAULT_HYPERPARAMETERS["hidden_layers"],
+    dropout: float = DEFAULT_HYPERPARAMETERS["dropout"],
+    learning_rate: float = DEFAULT_HYPERPARAMETERS["learning_rate"],
+    batch_size: int = DEFAULT_HYPERPARAMETERS["batch_size"],
 ) -> Model:
     """Notebooks 2 to 6 in order; a failing checkpoint stops the run.
 
@@ -172,9 +191,19 @@ def training_pipeline(
         model_name: The registered model, and the prefix of the version in the bucket.
         data_connection: The Secret of the project's data connection, with the S3 keys and
             the bucket the model is uploaded to.
+        hidden_units, hidden_layers, dropout, learning_rate, batch_size: Notebook 3's
+            hyperparameters (its defaults), for example the best notebook 7 found.
     """
     prepared = prepare(data=data)
-    trained = train(prepared=prepared.outputs["prepared"], epochs=epochs)
+    trained = train(
+        prepared=prepared.outputs["prepared"],
+        epochs=epochs,
+        hidden_units=hidden_units,
+        hidden_layers=hidden_layers,
+        dropout=dropout,
+        learning_rate=learning_rate,
+        batch_size=batch_size,
+    )
     evaluated = evaluate(
         dataset=prepared.outputs["dataset"],
         prepared=prepared.outputs["prepared"],
@@ -238,29 +267,18 @@ class _WithoutExecutorInput(io.TextIOBase):
         self.out.flush()
 
 
-def run_locally(
-    data: str = "",
-    epochs: int = DEFAULT_EPOCHS,
-    model_name: str = DEFAULT_MODEL_NAME,
-    root: Path = LOCAL_ROOT,
-) -> dsl.Model:
-    """Run the pipeline with kfp.local, each step a subprocess of this Python, against the platform
-    in this process's environment (S3 variables, MODEL_REGISTRY_URL); return its registered Model
-    artifact (metadata: version, registry ids, pipeline name and run)."""
-    environment = require([*S3_VARIABLES, REGISTRY_URL_VARIABLE])
-    local.init(runner=local.SubprocessRunner(use_venv=False), pipeline_root=str(root))
+@contextlib.contextmanager
+def readable_local_run(root: Path) -> Iterator[None]:
+    """Around a kfp.local run of the pipeline: the steps' output without the executor input KFP
+    prints first, without the warnings that concern a cluster only, and a failed step as a
+    WorkshopError that names it and where its executed notebook is (`root`: the pipeline root)."""
     with warnings.catch_warnings(), contextlib.redirect_stdout(_WithoutExecutorInput(sys.stdout)):
         # The subprocess runner uses this Python, not IMAGE; it warns that IMAGE lacks "python".
         warnings.filterwarnings("ignore", "You may be attemping", RuntimeWarning)
         # Resource requests are for the cluster; the local runner says it ignores them.
         warnings.filterwarnings("ignore", ".* have no effect in the current local runner")
         try:
-            task = training_pipeline(
-                registry_url=environment[REGISTRY_URL_VARIABLE],
-                data=data,
-                epochs=epochs,
-                model_name=model_name,
-            )
+            yield
         except RuntimeError as error:
             if "finished with status FAILURE" not in _plain(str(error)):
                 raise
@@ -268,6 +286,29 @@ def run_locally(
                 f"{_plain(str(error))} Nothing after that step ran: its message is above, and "
                 f"the executed notebooks (with their errors) are under {root}/."
             ) from None
+
+
+def run_locally(
+    data: str = "",
+    epochs: int = DEFAULT_EPOCHS,
+    model_name: str = DEFAULT_MODEL_NAME,
+    root: Path = LOCAL_ROOT,
+    hyperparameters: Mapping[str, Any] | None = None,
+) -> dsl.Model:
+    """Run the pipeline with kfp.local, each step a subprocess of this Python, against the platform
+    in this process's environment (S3 variables, MODEL_REGISTRY_URL); return its registered Model
+    artifact (metadata: version, registry ids, pipeline name and run). `hyperparameters`: some
+    of DEFAULT_HYPERPARAMETERS' names, with other values."""
+    environment = require([*S3_VARIABLES, REGISTRY_URL_VARIABLE])
+    local.init(runner=local.SubprocessRunner(use_venv=False), pipeline_root=str(root))
+    with readable_local_run(root):
+        task = training_pipeline(
+            registry_url=environment[REGISTRY_URL_VARIABLE],
+            data=data,
+            epochs=epochs,
+            model_name=model_name,
+            **{**DEFAULT_HYPERPARAMETERS, **(hyperparameters or {})},
+        )
     return task.output
 
 

@@ -267,6 +267,12 @@ def _launch_all(
     return list(launched)
 
 
+def started_by_up() -> list[str]:
+    """What a plain `jukebox up` (`make up`) starts: every service that is not optional, and
+    the optional ones that can run now."""
+    return [n for n, s in SERVICES.items() if not s.optional or s.start_by_default()]
+
+
 def start(
     names: Iterable[str] | None = None,
     *,

@@ -68,6 +68,10 @@ def _no_options(context: Context) -> dict[str, Any]:
     return {}
 
 
+def _never() -> bool:
+    return False
+
+
 def _no_conflict(record: Mapping[str, Any], context: Context) -> str | None:
     return None
 
@@ -103,8 +107,10 @@ class Service:
     options: Callable[[Context], dict[str, Any]] = _no_options
     conflict: Callable[[Mapping[str, Any], Context], str | None] = _no_conflict
     workdir: str = ""  # under the state dir
-    # Started only when named (`jukebox up NAME`), never by default.
+    # Started only when named (`jukebox up NAME`), or by a plain `jukebox up` once
+    # `start_by_default` says it can run (the feature server: once its repository is applied).
     optional: bool = False
+    start_by_default: Callable[[], bool] = _never
     # Services that must answer before this one is launched; started with it.
     needs: tuple[str, ...] = ()
 

@@ -45,6 +45,8 @@ def explain_mlflow_errors(uri: str) -> Iterator[None]:
                 "Set MLFLOW_TRACKING_TOKEN (for example to the output of `oc whoami -t`), or ask "
                 "your instructor for access to MLflow."
             ) from None
+        if problem := _kubernetes_auth_problem(uri, text):
+            raise WorkshopError(problem) from None
         if "[SSL:" in text or "CA certificate bundle" in text:
             raise WorkshopError(tls_problem(MLFLOW, uri, text)) from None
         if "failed with exception" in text or "error code 404" in text:
@@ -55,6 +57,30 @@ def explain_mlflow_errors(uri: str) -> Iterator[None]:
                 f"in a local store under output/refine/. {LOCAL_HINT}"
             ) from None
         raise
+
+
+def _kubernetes_auth_problem(uri: str, text: str) -> str | None:
+    """What to do when MLFLOW_TRACKING_AUTH=kubernetes[-namespaced] (OpenShift AI's MLflow)
+    finds no project, no token or no kubernetes package; None for any other failure."""
+    auth = f"MLFLOW_TRACKING_AUTH={os.environ.get('MLFLOW_TRACKING_AUTH', '')}"
+    if "Could not determine Kubernetes namespace" in text:
+        return (
+            f"{auth} found no project to use as MLflow's workspace for {uri}. A workbench's "
+            "service account gives it; elsewhere, choose your project with `oc project "
+            "<your project>` after `oc login`."
+        )
+    if "Could not determine Kubernetes credentials" in text:
+        return (
+            f"{auth} found no token for {uri}. A workbench's service account gives it; "
+            "elsewhere, run `oc login`, or unset MLFLOW_TRACKING_AUTH and set "
+            "MLFLOW_TRACKING_TOKEN (for example to the output of `oc whoami -t`)."
+        )
+    if "pip install mlflow[kubernetes]" in text:
+        return (
+            f"{auth} needs the kubernetes package: run `pip install -r "
+            "requirements-workbench.txt` in the repository folder, then restart the kernel."
+        )
+    return None
 
 
 def check_server(uri: str) -> None:

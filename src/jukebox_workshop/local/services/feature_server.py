@@ -3,7 +3,8 @@
 It serves the online store of a feature repository (jukebox/feature_repo, or the folder
 JUKEBOX_FEATURE_REPO names) over HTTP, as the FeatureStore's online service does in OpenShift
 AI. It is optional: `feast serve` stops at once while the repository has no registry yet, so
-it starts when named (`jukebox up feature-server`), which notebook 9 does after `apply`. It
+it starts when named (`jukebox up feature-server`), which notebook 9 does after `apply`, and
+with the others (`make up`) once the repository is applied. It
 re-reads the registry every few seconds: what a later `apply` or `materialize` adds shows up.
 
 The repository's registry and online store are files the notebook writes (its
@@ -69,6 +70,15 @@ def command(context: Context) -> list[str]:
     ]
 
 
+def is_applied() -> bool:
+    """Whether the repository has a registry: `feast serve` can run."""
+    repo = repository()
+    try:
+        return registry_file(repo).is_file()
+    except (OSError, KeyError, TypeError, yaml.YAMLError):
+        return False  # no repository, or not one Feast reads: `command` says what is wrong
+
+
 def answers(context: Context) -> bool:
     return probe.answers(f"{url(context)}/health")
 
@@ -85,4 +95,5 @@ SERVICE = Service(
     stop_grace=5.0,
     process_environment=lambda context: {"FEAST_USAGE": "False"},
     optional=True,
+    start_by_default=is_applied,
 )

@@ -7,7 +7,8 @@ benchmarks/results/serving.json (serving.py needs a trained model: run `make wor
 a class at once in benchmarks/results/class_load.json;
 the notebooks against the pipeline in benchmarks/results/pipeline.json (docs/scaling-out.md quotes
 them).
-Notebook 7's search figures are in benchmarks/results/refine.json.
+Notebook 7's search figures are in benchmarks/results/refine.json; notebook 2's preparation
+with pandas against Spark in benchmarks/results/prepare_engines.json.
 """
 
 import subprocess
@@ -27,6 +28,7 @@ RUNS = [
     ["dataset_difficulty.py", "--check"],
     ["workbench.py"],
     ["pipeline.py", "--repeat", "3"],
+    ["prepare_engines.py", "--repeat", "3"],
 ]
 
 

@@ -10,6 +10,7 @@
     jukebox deploy [VERSION]          serve a registered model version on the local model server
     jukebox deploy --manifest [VERSION]  print its InferenceService for a cluster (oc apply -f -)
     jukebox data generate|convert|validate
+    jukebox prepare --engine pandas|spark --out DIR   notebook 2's preparation, outside a notebook
     jukebox workshop                  run every notebook on the local platform
     jukebox pipeline [--epochs N]     notebooks 2-6 as a Kubeflow Pipeline, run by kfp.local
     jukebox manifests [--check]       write (or check) cluster/: pipeline, Katib Experiment, runtime
@@ -184,6 +185,12 @@ def _data(args: argparse.Namespace) -> int:
     return dataset_main(args.arguments)
 
 
+def _prepare(args: argparse.Namespace) -> int:
+    from jukebox_workshop.preparation import run_prepare
+
+    return run_prepare(args.data, args.out, args.engine, args.seed)
+
+
 def _preflight(args: argparse.Namespace) -> int:
     from jukebox_workshop.preflight import main as run_preflight
 
@@ -289,6 +296,18 @@ def _data_arguments(data: argparse.ArgumentParser) -> None:
     )
 
 
+def _prepare_arguments(prepare: argparse.ArgumentParser) -> None:
+    prepare.add_argument("--engine", choices=("pandas", "spark"), default="pandas")
+    prepare.add_argument("--out", type=Path, required=True, help="folder for the splits")
+    prepare.add_argument(
+        "--data",
+        type=Path,
+        default=None,
+        help="dataset folder (default: JUKEBOX_DATA_DIR, else jukebox/data)",
+    )
+    prepare.add_argument("--seed", type=int, default=42, help="the split's seed (default: 42)")
+
+
 def _pipeline_arguments(pipeline: argparse.ArgumentParser) -> None:
     pipeline.add_argument("--data", default="", help="a dataset folder or s3://bucket/prefix")
     pipeline.add_argument("--epochs", type=int, default=DEFAULT_EPOCHS, help="default: %(default)s")
@@ -332,6 +351,11 @@ COMMANDS: dict[str, tuple[Handler, str, Callable[[argparse.ArgumentParser], None
         _deploy_arguments,
     ),
     "data": (_data, "generate, convert or validate the workshop dataset", _data_arguments),
+    "prepare": (
+        _prepare,
+        "notebook 2's preparation with the pandas or the Spark engine (jukebox/prepare.py)",
+        _prepare_arguments,
+    ),
     "workshop": (_workshop, "run every notebook in order on the local platform", _no_arguments),
     "pipeline": (
         _pipeline,

@@ -41,10 +41,11 @@ def workshop_notebooks() -> list[Path]:
 
 
 def copy_notebooks(into: Path) -> Path:
-    """The notebooks, `model.py` and `train.py` copied into `into`, as in an attendee's clone
-    (notebook 7 runs notebook 3 from its own folder); returns `into`."""
+    """The notebooks and the modules beside them (`model.py`, `train.py`, `prepare.py`) copied
+    into `into`, as in an attendee's clone (notebook 7 runs notebook 3 from its own folder);
+    returns `into`."""
     into.mkdir(parents=True, exist_ok=True)
-    for path in (*workshop_notebooks(), NOTEBOOK_DIR / "model.py", NOTEBOOK_DIR / "train.py"):
+    for path in (*workshop_notebooks(), *sorted(NOTEBOOK_DIR.glob("*.py"))):
         shutil.copy2(path, into / path.name)
     return into
 

@@ -39,7 +39,7 @@ def shell_lines(program: str) -> list[list[str]]:
 
 def test_the_jukebox_commands_parse():
     commands = shell_lines(".venv/bin/jukebox")
-    assert {words[1] for words in commands} == {"pipeline", "manifests"}
+    assert {words[1] for words in commands} == {"pipeline", "manifests", "prepare"}
     for words in commands:
         cli.build_parser().parse_args(words[1:])
 

@@ -62,8 +62,12 @@ def test_another_image_changes_only_the_images(tmp_path):
         text = path.read_text()
         default = (manifests.CLUSTER_DIR / path.name).read_text()
         assert text == default.replace(pipeline.IMAGE, image)
-        # The model server has an image of its own; the FeatureStore names none.
-        if path.name not in (manifests.RUNTIME_FILE, manifests.FEATURE_STORE_FILE):
+        # The model server and Spark have images of their own; the FeatureStore names none.
+        if path.name not in (
+            manifests.RUNTIME_FILE,
+            manifests.FEATURE_STORE_FILE,
+            manifests.SPARK_FILE,  # Spark's image (cluster/Containerfile.spark)
+        ):
             assert pipeline.IMAGE not in text and image in text
 
 

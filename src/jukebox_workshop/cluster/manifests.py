@@ -1,5 +1,6 @@
 """What a cluster imports, generated from the code: the pipeline's IR YAML, the Katib Experiment,
-the OpenVINO Model Server runtime, the Feast FeatureStore and the Kubeflow Trainer TrainJob.
+the OpenVINO Model Server runtime, the Feast FeatureStore, the Kubeflow Trainer TrainJob and
+the Spark preparation's SparkApplication.
 
 `make manifests` writes them into cluster/; the tests check that the committed files are what
 the code generates now.
@@ -17,11 +18,19 @@ EXPERIMENT_FILE = "katib-experiment.yaml"
 RUNTIME_FILE = "serving-runtime.yaml"
 FEATURE_STORE_FILE = "feature-store.yaml"
 TRAINJOB_FILE = "trainjob.yaml"
+SPARK_FILE = "spark-prepare.yaml"
 
 
 def generated(image: str | None = None) -> dict[str, str]:
     """File name -> content, for steps and trials run in `image` (default: pipeline.IMAGE)."""
-    from jukebox_workshop.cluster import feature_store, katib, pipeline, serving, trainjob
+    from jukebox_workshop.cluster import (
+        feature_store,
+        katib,
+        pipeline,
+        serving,
+        spark_prepare,
+        trainjob,
+    )
 
     image = image or pipeline.IMAGE
     return {
@@ -30,6 +39,7 @@ def generated(image: str | None = None) -> dict[str, str]:
         RUNTIME_FILE: serving.runtime_manifest(),
         FEATURE_STORE_FILE: feature_store.text(),
         TRAINJOB_FILE: trainjob.manifest(image),
+        SPARK_FILE: spark_prepare.text(),  # Spark's own image (cluster/Containerfile.spark)
     }
 
 

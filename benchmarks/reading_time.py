@@ -2,8 +2,8 @@
 
 Reading time is estimated from the notebook itself: the words of its markdown cells at
 READING_WORDS_PER_MINUTE, plus the lines of its code cells at CODE_LINES_PER_MINUTE (code is
-read more slowly than prose), with the functions a cell shows with `inspect.getsource` (from
-jukebox/*.py, which the attendee reads in the output). Sections whose `##` title starts with "Optional" are counted
+read more slowly than prose), with the functions of jukebox/*.py that a cell shows in its
+output (`inspect.getsource`), which the attendee reads there. Sections whose `##` title starts with "Optional" are counted
 apart: an attendee runs them but may leave reading them for later. Run time is the median
 measured at workshop defaults, from benchmarks/results/notebooks.json (`benchmarks/notebooks.py`,
 `benchmarks/refine.py`).
@@ -34,7 +34,8 @@ OPTIONAL = re.compile(r"(?m)^## Optional\b")
 SECTION = re.compile(r"(?m)^## ")
 
 
-SHOWN = re.compile(r"inspect\.getsource\((\w+)\)")
+# A function's code shown in the output: inspect.getsource(train), show(prepare.fit_scaler).
+SHOWN = re.compile(r"(?:inspect\.getsource|\bshow)\((?:\w+\.)?(\w+)\)")
 
 
 def code_lines(text: str) -> int:
@@ -42,13 +43,14 @@ def code_lines(text: str) -> int:
 
 
 def shown_lines(name: str) -> int:
-    """The lines of the function `name` defined in one of jukebox/*.py."""
+    """The lines of the function `name` defined in one of jukebox/*.py (0 for another name,
+    such as the parameter of a helper that shows functions)."""
     for script in sorted(NOTEBOOK_DIR.glob("*.py")):
         source = script.read_text()
         for node in ast.parse(source).body:
             if isinstance(node, ast.FunctionDef) and node.name == name:
                 return code_lines(ast.get_source_segment(source, node))
-    raise LookupError(f"no function {name} in {NOTEBOOK_DIR}/*.py")
+    return 0
 
 
 def cell_minutes(cell) -> float:

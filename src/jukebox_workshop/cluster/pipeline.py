@@ -22,7 +22,7 @@ from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any, TextIO
 
-from kfp import compiler, dsl, kubernetes, local
+from kfp import compiler, dsl, local
 from kfp.dsl import Artifact, Dataset, Input, Metrics, Model, Output
 
 from jukebox_workshop.errors import WorkshopError
@@ -158,6 +158,10 @@ def register(
 
 
 def _steps_read_the_data_connection(task: dsl.PipelineTask, secret: str) -> None:
+    # kfp-kubernetes: in the TensorFlow images, and in requirements-nodeps.txt on a laptop (not a
+    # dependency of the package, as its protobuf requirement cannot be met beside the pins).
+    from kfp import kubernetes
+
     kubernetes.use_secret_as_env(
         task, secret_name=secret, secret_key_to_env={name: name for name in S3_VARIABLES}
     )

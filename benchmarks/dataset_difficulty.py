@@ -31,9 +31,10 @@ from sklearn.neural_network import MLPClassifier
 from sklearn.pipeline import Pipeline, make_pipeline
 from sklearn.preprocessing import StandardScaler
 
+from jukebox_workshop.columns import FEATURES
 from jukebox_workshop.dataset import validate_dataset
 from jukebox_workshop.dataset.build.generate import build_dataset
-from jukebox_workshop.dataset.schema import COUNTRY_CODES, FEATURES
+from jukebox_workshop.dataset.schema import COUNTRY_CODES
 from jukebox_workshop.settings import DEFAULT_DATA_DIR, REPORT_FILE
 
 SEED = 0

@@ -34,26 +34,13 @@ import pandas as pd
 from sklearn.model_selection import GroupShuffleSplit
 from sklearn.preprocessing import LabelEncoder, StandardScaler
 
+# Light modules only: the Spark image installs the package without its dependencies.
+from jukebox_workshop import columns
+from jukebox_workshop.runs import PREPROCESSING_FILE, SPLITS
+from jukebox_workshop.settings import DATA_FILES
+
 ENGINES = ("pandas", "spark")
-SPLITS = ("train", "validation", "test")
-DATA_FILES = ("song_properties.parquet", "song_rankings.parquet")
-PREPROCESSING_FILE = "preprocessing.json"
-# The model's 13 inputs, in this order (jukebox_workshop.dataset.FEATURES says the same).
-FEATURES = [
-    "is_explicit",
-    "duration_ms",
-    "danceability",
-    "energy",
-    "key",
-    "loudness",
-    "mode",
-    "speechiness",
-    "acousticness",
-    "instrumentalness",
-    "liveness",
-    "valence",
-    "tempo",
-]
+FEATURES = list(columns.FEATURES)  # the model's 13 inputs; pandas selects columns by a list
 
 
 @dataclass(frozen=True)

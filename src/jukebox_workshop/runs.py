@@ -34,6 +34,7 @@ from jukebox_workshop.errors import NoRunError
 
 VERSION_VARIABLE = "JUKEBOX_MODEL_VERSION"
 SPLITS = ("train", "validation", "test")
+PREPROCESSING_FILE = "preprocessing.json"  # the features, the scaler's statistics, the countries
 
 
 def _read_json(path: Path, written_by: str, note: str = "") -> dict[str, Any]:
@@ -67,7 +68,7 @@ class Run:
 
     @property
     def preprocessing_file(self) -> Path:
-        return self.model_dir / "preprocessing.json"
+        return self.model_dir / PREPROCESSING_FILE
 
     @property
     def training_file(self) -> Path:
@@ -137,7 +138,7 @@ class Workspace:
 
     @property
     def preprocessing_file(self) -> Path:
-        return self.prepared_dir / "preprocessing.json"
+        return self.prepared_dir / PREPROCESSING_FILE
 
     def preprocessing(self) -> dict[str, Any]:
         return _read_json(self.preprocessing_file, "notebook 2 (preparation)")

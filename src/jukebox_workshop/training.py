@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from jukebox_workshop.errors import JukeboxError, NoRunError, WorkshopError
-from jukebox_workshop.runs import Run, Workspace
+from jukebox_workshop.runs import PREPROCESSING_FILE, Run, Workspace
 from jukebox_workshop.settings import DEFAULT_EPOCHS, S3_VARIABLES, require
 
 # Notebook 3's parameters cell, in lower case (tests/unit/test_training.py checks they agree).
@@ -40,7 +40,7 @@ DEFAULTS: dict[str, Any] = {
 # `<workspace>/prepared`.
 PLACES: dict[str, str] = {"workspace": "output", "prepared": ""}
 # What notebook 3 reads from notebook 2's folder.
-PREPARED_FILES = ("train.parquet", "validation.parquet", "preprocessing.json")
+PREPARED_FILES = ("train.parquet", "validation.parquet", PREPROCESSING_FILE)
 # Notebook 4 reads the test split; a copied prepared folder keeps it when there is one.
 OPTIONAL_FILES = ("test.parquet",)
 

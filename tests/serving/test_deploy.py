@@ -25,7 +25,7 @@ from support.model_versions import (
 
 from jukebox_workshop import cli
 from jukebox_workshop.clients import s3_client
-from jukebox_workshop.dataset.schema import FEATURES
+from jukebox_workshop.columns import FEATURES
 from jukebox_workshop.local import lifecycle
 from jukebox_workshop.local.deploy import DeployError, deploy, version_to_deploy
 from jukebox_workshop.local.services import model_server

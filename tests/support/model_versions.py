@@ -18,7 +18,8 @@ from model_registry import ModelRegistry
 from onnx import TensorProto, helper, numpy_helper
 
 from jukebox_workshop.clients import registry_client, s3_client
-from jukebox_workshop.dataset.schema import COUNTRY_CODES, FEATURES
+from jukebox_workshop.columns import FEATURES
+from jukebox_workshop.dataset.schema import COUNTRY_CODES
 
 OUTPUT = "country_probabilities"
 SONG = {

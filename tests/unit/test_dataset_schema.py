@@ -5,6 +5,7 @@ import pandas as pd
 import pandera.pandas as pa
 import pytest
 
+from jukebox_workshop.columns import FEATURES, TARGET
 from jukebox_workshop.dataset import schema
 from jukebox_workshop.settings import NOTEBOOK_DIR
 
@@ -16,9 +17,9 @@ def test_there_are_72_distinct_country_codes():
 
 
 def test_the_13_features_are_song_properties():
-    assert len(schema.FEATURES) == 13
-    assert set(schema.FEATURES) <= set(schema.PROPERTIES_COLUMNS)
-    assert schema.TARGET in schema.RANKINGS_COLUMNS
+    assert len(FEATURES) == 13
+    assert set(FEATURES) <= set(schema.PROPERTIES_COLUMNS)
+    assert TARGET in schema.RANKINGS_COLUMNS
 
 
 def test_the_two_files_split_the_kaggle_columns():

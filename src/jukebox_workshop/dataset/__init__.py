@@ -7,14 +7,13 @@ the data against them. `properties, rankings = validate_dataset()` does the same
 script: it reads JUKEBOX_DATA_DIR, or jukebox/data when it is not set.
 """
 
+from jukebox_workshop.columns import FEATURES, TARGET
 from jukebox_workshop.dataset.schema import (
     COUNTRY_CODES,
-    FEATURES,
     PROPERTIES_COLUMNS,
     PROPERTIES_SCHEMA,
     RANKINGS_COLUMNS,
     RANKINGS_SCHEMA,
-    TARGET,
     rankings_schema,
 )
 from jukebox_workshop.dataset.validate import validate_dataset, validate_table

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from jukebox_workshop.dataset.schema import FEATURES
+from jukebox_workshop.columns import FEATURES
 
 
 def _utc(column: pd.Series) -> pd.Series:

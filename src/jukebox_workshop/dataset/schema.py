@@ -31,12 +31,6 @@ COUNTRY_CODES: tuple[str, ...] = (
     "VN", "ZA",
 )  # fmt: skip
 
-# The model's inputs, in this order. The target is `country`.
-FEATURES: tuple[str, ...] = (
-    "is_explicit", "duration_ms", "danceability", "energy", "key", "loudness", "mode",
-    "speechiness", "acousticness", "instrumentalness", "liveness", "valence", "tempo",
-)  # fmt: skip
-TARGET = "country"
 
 DATE = "datetime64[us]"
 

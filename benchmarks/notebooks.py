@@ -14,15 +14,13 @@ from __future__ import annotations
 
 import argparse
 import os
-import platform
 import statistics
 import time
-from datetime import UTC, datetime
 from pathlib import Path
 
 import nbformat
 from nbclient import NotebookClient
-from recording import read_results, write_results  # a script beside this one
+from recording import read_results, stamp, write_results  # a script beside this one
 
 from jukebox_workshop.errors import NoRunError
 from jukebox_workshop.notebooks import QUICK_PARAMETERS, workshop_notebooks
@@ -125,9 +123,7 @@ def main() -> None:
     recorded.setdefault("notebooks", {}).update(results)
     if quality:
         recorded["model_quality"] = quality
-    recorded["machine"] = {"cpus": os.cpu_count(), "python": platform.python_version()}
-    recorded["measured_at"] = datetime.now(UTC).isoformat(timespec="seconds")
-    write_results(RESULTS, recorded)
+    write_results(RESULTS, stamp(recorded))
     print(f"Recorded in {RESULTS}")
 
 

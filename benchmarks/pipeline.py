@@ -20,16 +20,14 @@ from __future__ import annotations
 
 import argparse
 import os
-import platform
 import statistics
 import tempfile
 import time
-from datetime import UTC, datetime
 from pathlib import Path
 
 import nbformat
 from nbclient import NotebookClient
-from recording import write_results  # a script beside this one
+from recording import stamp, write_results  # a script beside this one
 
 from jukebox_workshop.clients import registry_client
 from jukebox_workshop.cluster import pipeline
@@ -135,13 +133,7 @@ def main() -> None:
             f"{figures['kept']['bytes'] / 2**20:.1f} MiB; {figures['registry_properties']} "
             "registry properties"
         )
-    results["machine"] = {
-        "cpus": os.cpu_count(),
-        "python": platform.python_version(),
-        "shared": "yes: other work ran on the same CPUs",
-    }
-    results["measured_at"] = datetime.now(UTC).isoformat(timespec="seconds")
-    write_results(RESULTS, results)
+    write_results(RESULTS, stamp(results, shared=True))
     print(f"Recorded in {RESULTS}")
 
 

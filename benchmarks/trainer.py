@@ -23,7 +23,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
 import re
 import shutil
 import subprocess
@@ -31,10 +30,9 @@ import sys
 import tempfile
 import time
 import urllib.request
-from datetime import UTC, datetime
 from pathlib import Path
 
-from recording import write_results  # a script beside this one
+from recording import stamp, write_results  # a script beside this one
 
 from jukebox_workshop.notebooks import QUICK_PARAMETERS, run_notebook
 from jukebox_workshop.runs import Workspace
@@ -191,13 +189,7 @@ def main() -> None:
         if not args.no_trainer_client:
             results["trainer_client"] = with_trainer_client(prepared, args.epochs)
             print(f"TrainerClient, local process: {results['trainer_client']['seconds']} s")
-    results["machine"] = {
-        "cpus": os.cpu_count(),
-        "python": platform.python_version(),
-        "shared": "yes: other work ran on the same CPUs",
-    }
-    results["measured_at"] = datetime.now(UTC).isoformat(timespec="seconds")
-    write_results(RESULTS, results)
+    write_results(RESULTS, stamp(results, shared=True))
     print(f"Recorded in {RESULTS}")
 
 

@@ -34,9 +34,9 @@ from pathlib import Path
 
 from recording import stamp, write_results  # a script beside this one
 
-from jukebox_workshop.notebooks import QUICK_PARAMETERS, run_notebook
+from jukebox_workshop.preparation import prepared_workspace
 from jukebox_workshop.runs import Workspace
-from jukebox_workshop.settings import DEFAULT_DATA_DIR, NOTEBOOK_DIR, REPO_ROOT
+from jukebox_workshop.settings import NOTEBOOK_DIR, REPO_ROOT
 
 RESULTS = Path(__file__).parent / "results" / "trainer.json"
 TORCH = "torch==2.13.0"  # the CPU build this machine keeps on disk (python.md)
@@ -49,18 +49,6 @@ def pins(names: tuple[str, ...]) -> list[str]:
     text = (REPO_ROOT / "requirements.txt").read_text()
     found = dict(re.findall(r"^([A-Za-z0-9_.-]+)==(\S+)", text, re.M))
     return [f"{name}=={found[name]}" for name in names]
-
-
-def prepare(folder: Path) -> Workspace:
-    environment = {**QUICK_PARAMETERS, "JUKEBOX_DATA_DIR": str(DEFAULT_DATA_DIR)}
-    run_notebook(
-        "02-prepare.ipynb",
-        workdir=folder,
-        executed_dir=folder / "executed",
-        environment=environment,
-        echo=False,
-    )
-    return Workspace(folder / "output")
 
 
 def as_a_process(prepared: Workspace, epochs: int | None) -> dict:
@@ -183,7 +171,7 @@ def main() -> None:
     results: dict = {"cuda_torch": cuda_torch_cost()}
     print(f"CUDA torch from PyPI: {results['cuda_torch']['download_mib']} MiB to download")
     with tempfile.TemporaryDirectory(prefix="jukebox-trainer-benchmark-") as folder:
-        prepared = prepare(Path(folder))
+        prepared = prepared_workspace(Path(folder))
         results["process"] = as_a_process(prepared, args.epochs)
         print(f"python jukebox/train.py: {results['process']['seconds']} s")
         if not args.no_trainer_client:

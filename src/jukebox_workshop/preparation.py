@@ -15,7 +15,8 @@ from pathlib import Path
 from types import ModuleType
 
 from jukebox_workshop.errors import DatasetNotFoundError
-from jukebox_workshop.settings import DATA_FILES, NOTEBOOK_DIR, data_dir
+from jukebox_workshop.runs import Workspace
+from jukebox_workshop.settings import DATA_FILES, DEFAULT_DATA_DIR, NOTEBOOK_DIR, data_dir
 
 PREPARE_FILE = NOTEBOOK_DIR / "prepare.py"
 
@@ -50,3 +51,11 @@ def run_prepare(data: Path | None, out: Path, engine: str, seed: int) -> int:
         f"examples of {len(record['countries'])} countries in {out}/"
     )
     return 0
+
+
+def prepared_workspace(folder: Path) -> Workspace:
+    """A workspace in `folder` holding notebook 2's splits of the shipped data, as notebook 2
+    writes them at its defaults (for the tests and benchmarks that train on them)."""
+    workspace = Workspace(folder / "output")
+    prepare_module().prepare(DEFAULT_DATA_DIR, workspace.prepared_dir)
+    return workspace

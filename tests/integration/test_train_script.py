@@ -16,9 +16,9 @@ import yaml
 from jukebox_workshop import training
 from jukebox_workshop.clients import s3_client
 from jukebox_workshop.cluster import manifests, trainjob
-from jukebox_workshop.notebooks import QUICK_PARAMETERS, run_notebook
+from jukebox_workshop.preparation import prepared_workspace
 from jukebox_workshop.runs import Run, Workspace
-from jukebox_workshop.settings import DEFAULT_DATA_DIR, NOTEBOOK_DIR
+from jukebox_workshop.settings import NOTEBOOK_DIR
 
 pytestmark = pytest.mark.slow
 SCRIPT = NOTEBOOK_DIR / "train.py"
@@ -28,16 +28,7 @@ EPOCHS = 3
 @pytest.fixture(scope="module")
 def prepared(tmp_path_factory) -> Workspace:
     """A workspace with notebook 2's splits of the shipped data (read it, do not change it)."""
-    folder = tmp_path_factory.mktemp("prepared-workspace")
-    environment = {**QUICK_PARAMETERS, "JUKEBOX_DATA_DIR": str(DEFAULT_DATA_DIR)}
-    run_notebook(
-        "02-prepare.ipynb",
-        workdir=folder,
-        executed_dir=folder / "executed",
-        environment=environment,
-        echo=False,
-    )
-    return Workspace(folder / "output")
+    return prepared_workspace(tmp_path_factory.mktemp("prepared-workspace"))
 
 
 def job_arguments(workspace: str) -> list[str]:

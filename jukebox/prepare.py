@@ -176,7 +176,12 @@ def prepare_with_spark(spark, data: str, out: str, plan: SplitPlan) -> dict:
     (s3a://bucket/prefix on a cluster)."""
     from pyspark.sql import functions as F
 
-    from jukebox_workshop.spark_files import read_parquet, sha256_of_file, write_split, write_text
+    from jukebox_workshop.preparation.spark_files import (
+        read_parquet,
+        sha256_of_file,
+        write_split,
+        write_text,
+    )
 
     properties = read_parquet(spark, f"{data}/{DATA_FILES[0]}")
     rankings = read_parquet(spark, f"{data}/{DATA_FILES[1]}")
@@ -234,7 +239,7 @@ def prepare(
         return prepare_with_pandas(Path(data), Path(out), plan)
     from pyspark.sql import SparkSession
 
-    from jukebox_workshop.spark import session
+    from jukebox_workshop.preparation.spark import session
 
     started = SparkSession.getActiveSession() is None
     spark = session()

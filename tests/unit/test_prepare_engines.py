@@ -22,11 +22,11 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from jukebox_workshop import spark as spark_setup
 from jukebox_workshop.dataset.build.generate import DEFAULT_N_DAYS, generate
 from jukebox_workshop.preparation import prepare_module
+from jukebox_workshop.preparation import spark as spark_setup
+from jukebox_workshop.preparation.spark_files import read_parquet
 from jukebox_workshop.settings import DEFAULT_DATA_DIR, REPO_ROOT
-from jukebox_workshop.spark_files import read_parquet
 
 TEN_TIMES = REPO_ROOT / "build" / "prepare-data" / "10x"
 prepare = prepare_module()

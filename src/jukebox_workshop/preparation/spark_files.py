@@ -13,7 +13,7 @@ import tempfile
 from pathlib import Path
 from urllib.parse import urlparse
 
-from jukebox_workshop.spark import SparkSetupError
+from jukebox_workshop.preparation.spark import SparkSetupError
 
 # What Spark says about a Parquet file with nanosecond timestamps (pandas' default unit).
 _NANOSECONDS = ("TIMESTAMP(NANOS", "PARQUET_TYPE_ILLEGAL")

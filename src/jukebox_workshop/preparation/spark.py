@@ -68,7 +68,7 @@ def _supported() -> str:
 # only for MLlib's linear algebra, never here: the runtime is run through this wrapper, which
 # drops that one option.
 _WRAPPER = """#!/bin/sh
-# Made by jukebox_workshop/spark.py: {java} without --add-modules=jdk.incubator.vector.
+# Made by jukebox_workshop/preparation/spark.py: {java} without --add-modules=jdk.incubator.vector.
 for argument do
   shift
   [ "$argument" = "--add-modules=jdk.incubator.vector" ] && continue

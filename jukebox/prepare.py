@@ -94,10 +94,8 @@ def encode_countries(examples: pd.DataFrame) -> tuple[pd.DataFrame, list[str]]:
 def assign_splits(songs, plan: SplitPlan) -> pd.Series:
     """Deal the songs to the splits: a Series from song id to "train", "validation" or "test".
 
-    `GroupShuffleSplit` first keeps `test_share` of the songs for testing, then
-    `validation_share` of all songs out of the rest. It shuffles the sorted distinct song
-    ids with the seed, so the deal depends on the set of songs and the seed only, not on
-    the rows or their order: both engines get the same deal.
+    Test songs first, then validation songs out of the rest. The shuffle of the sorted distinct
+    ids depends on the seed only, not on the rows' order: both engines get the same deal.
     """
     songs = pd.DataFrame({"spotify_id": np.unique(np.asarray(songs, dtype=object))})
     outer = GroupShuffleSplit(n_splits=1, test_size=plan.test_share, random_state=plan.seed)

@@ -7,6 +7,7 @@ one small model run, with the environment an attendee would have, then changes o
 from __future__ import annotations
 
 import json
+import re
 import secrets
 import subprocess
 import sys
@@ -414,3 +415,18 @@ def test_a_user_token_without_access_and_an_expired_one(attendee, run_folder, mo
         assert "refused the request (401 Unauthorized)" in message
         assert "MODEL_REGISTRY_TOKEN is wrong or has expired" in message
         assert "oc whoami -t" in message
+
+
+def test_a_registered_location_without_the_model_fails_the_checkpoint_until_uploaded(
+    attendee, run_folder
+):
+    folder, version = run_folder
+    run(UPLOAD, folder)
+    s3_client(attendee).delete_object(Bucket="models", Key=f"jukebox/{version}/1/model.onnx")
+    message = failure(REGISTER, folder)
+    assert "the registered location does not hold this version's model" in message
+    assert f"jukebox/{version}/1/model.onnx is missing or differs" in message
+
+    assert re.search(r"\b1 of \d+ files to upload", run(UPLOAD, folder))
+    printed = run(REGISTER, folder)
+    assert "already registered" in printed and "Checkpoint passed" in printed

@@ -117,7 +117,7 @@ def test_the_upload_takes_only_what_the_evaluation_passed_on():
 
 def test_steps_that_use_s3_read_the_data_connection_named_by_a_parameter():
     _, executors = pipeline_spec()
-    assert set(executors) == {"exec-prepare", "exec-upload"}
+    assert set(executors) == {"exec-prepare", "exec-upload", "exec-register"}
     for executor in executors.values():
         (secret,) = executor["secretAsEnv"]
         assert secret["secretNameParameter"] == {"componentInputParameter": "data_connection"}

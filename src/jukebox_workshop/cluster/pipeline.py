@@ -227,7 +227,7 @@ def training_pipeline(
         # Every run trains anew: a weekly run reads new data under the same parameters.
         task.set_caching_options(False)
         task.set_cpu_request("1").set_memory_request("2Gi").set_memory_limit("4Gi")
-    for task in (prepared, uploaded):
+    for task in (prepared, uploaded, registered):  # register checks the bucket holds the model
         _steps_read_the_data_connection(task, data_connection)
     return registered.outputs["registered"]
 

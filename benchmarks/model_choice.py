@@ -41,7 +41,7 @@ RESULTS = Path(__file__).parent / "results" / "model_choice.json"
 NOTEBOOKS = ("02-prepare.ipynb", "03-train.ipynb", "04-evaluate.ipynb")
 # Notebook 3 prints its comparison as `<candidate>   <validation top-5>%`, then `Kept: <name>, ...`
 COMPARED = re.compile(r"^(?P<name>[a-z].*?)\s{2,}(?P<top5>\d+\.\d)%$", re.MULTILINE)
-KEPT = re.compile(r"^Kept: (?P<name>.+?), version (?P<version>\S+):", re.MULTILINE)
+KEPT = re.compile(r"^Kept: (?P<name>.+?), version (?P<version>\S+)$", re.MULTILINE)
 # Notebook 4 prints the forest's lead over the model with its standard error
 FOREST_LEAD = re.compile(
     r"random forest - network:\s+(?P<lead>[+-]?\d+\.\d)% \(standard error (?P<se>\d+\.\d)%\)"

@@ -7,8 +7,10 @@ benchmarks/results/serving.json (serving.py needs a trained model: run `make wor
 a class at once in benchmarks/results/class_load.json;
 the notebooks against the pipeline in benchmarks/results/pipeline.json (docs/scaling-out.md quotes
 them).
-Notebook 7's search figures are in benchmarks/results/refine.json; notebook 2's preparation
-with pandas against Spark in benchmarks/results/prepare_engines.json.
+Notebook 3's choice of algorithm, on the shipped data and real copies, is in
+benchmarks/results/model_choice.json; notebook 7's search figures in
+benchmarks/results/refine.json; notebook 2's preparation with pandas against Spark in
+benchmarks/results/prepare_engines.json.
 """
 
 import subprocess
@@ -26,6 +28,7 @@ RUNS = [
     ["feature_store.py"],
     ["class_load.py", "--json", str(HERE / "results" / "class_load.json")],
     ["dataset_difficulty.py", "--check"],
+    ["model_choice.py"],
     ["workbench.py"],
     ["pipeline.py", "--repeat", "3"],
     ["prepare_engines.py", "--repeat", "3"],

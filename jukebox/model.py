@@ -13,6 +13,9 @@ def build_model(preprocessing, *, hidden_units, hidden_layers, dropout, learning
     """A Keras network with one named input per feature, the scaling built in, and one
     probability per country; compiled with Adam and top-1 and top-5 accuracy.
 
+    With `hidden_layers=0` it is a logistic regression: a softmax over the standardised
+    features (`hidden_units` and `dropout` then play no part).
+
     `preprocessing` is what notebook 2 wrote (`output/prepared/preprocessing.json`): the
     features, the training split's scaler statistics and the countries.
     """

@@ -59,6 +59,28 @@ class ProgressLine(keras.callbacks.Callback):
         )
 
 
+def fit_with_early_stopping(model, x_train, y_train, validation, params):
+    """Fit until the validation loss has not improved for `patience` epochs; keep the best."""
+    stop = keras.callbacks.EarlyStopping(patience=params["patience"], restore_best_weights=True)
+    history = model.fit(
+        x_train,
+        y_train,
+        validation_data=validation,  # early stopping watches its loss, val_loss
+        epochs=params["epochs"],
+        batch_size=params["batch_size"],
+        callbacks=[stop, ProgressLine()],  # ProgressLine: a line every few seconds
+        verbose=0,
+    )
+    return history.history
+
+
+def export_onnx(model, features, path):
+    """Save the model as ONNX, one named input per feature, as a model server sends them."""
+    signature = [tf.TensorSpec((None, 1), tf.float32, name=name) for name in features]
+    onnx_model, _ = tf2onnx.convert.from_keras(model, input_signature=signature, opset=17)
+    onnx.save(onnx_model, path)
+
+
 def git_commit():
     try:
         return subprocess.run(
@@ -101,22 +123,9 @@ def train(params):
     )
     print(f"{model.count_params():,} parameters")
 
-    # Stop when the validation loss has not improved for `patience` epochs; keep the best weights
-    early_stopping = keras.callbacks.EarlyStopping(
-        monitor="val_loss", patience=params["patience"], restore_best_weights=True
-    )
     started = time.perf_counter()
-    history = model.fit(
-        x_train,
-        y_train,
-        validation_data=(x_validation, y_validation),
-        epochs=params["epochs"],
-        batch_size=params["batch_size"],
-        callbacks=[early_stopping, ProgressLine()],
-        verbose=0,  # ProgressLine prints instead of a progress bar per epoch
-    )
+    curves = fit_with_early_stopping(model, x_train, y_train, (x_validation, y_validation), params)
     training_seconds = time.perf_counter() - started
-    curves = history.history
     epochs_run = len(curves["loss"])
     best = int(np.argmin(curves["val_loss"]))  # the epoch whose weights early stopping kept
     print(f"Trained {epochs_run} epochs in {training_seconds:.0f} s; best epoch: {best + 1}")
@@ -125,9 +134,7 @@ def train(params):
     version = datetime.now(UTC).strftime("%Y%m%d-%H%M%S")
     run = workspace.new_run(version)
     model.save(run.keras_file)
-    signature = [tf.TensorSpec((None, 1), tf.float32, name=name) for name in features]
-    onnx_model, _ = tf2onnx.convert.from_keras(model, input_signature=signature, opset=17)
-    onnx.save(onnx_model, run.onnx_file)
+    export_onnx(model, features, run.onnx_file)
 
     record = {
         "version": version,

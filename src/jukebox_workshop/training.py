@@ -55,7 +55,7 @@ _RULES: dict[str, tuple[type, float, str]] = {
     "batch_size": (int, 1, "a whole number of at least 1"),
     "learning_rate": (float, 0, "a number above 0"),
     "hidden_units": (int, 1, "a whole number of at least 1"),
-    "hidden_layers": (int, 1, "a whole number of at least 1"),
+    "hidden_layers": (int, 0, "a whole number of at least 0 (0: logistic regression)"),
     "dropout": (float, 0, "a number from 0 to below 1"),
     "patience": (int, 1, "a whole number of at least 1"),
     "seed": (int, 0, "a whole number of at least 0"),

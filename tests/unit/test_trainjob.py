@@ -47,7 +47,9 @@ def notebook_defaults() -> dict:
 
 
 def test_the_defaults_are_notebook_3s():
-    assert notebook_defaults() == training.DEFAULTS
+    """Notebook 3's HIDDEN_LAYERS = None lets its comparison choose; train() trains one model,
+    and takes the network's two hidden layers when a caller gives none."""
+    assert notebook_defaults() == {**training.DEFAULTS, "hidden_layers": None}
 
 
 def test_the_defaults_fill_what_is_left_out():
@@ -72,6 +74,11 @@ def test_text_is_read_as_a_command_line_or_katib_gives_it():
         ({"epochs": 2.5}, "Training parameter epochs=2.5 is not a whole number"),
         ({"epochs": True}, "Training parameter epochs=True is not a whole number"),
         ({"dropout": 1}, "Training parameter dropout=1 is not a number from 0 to below 1"),
+        (
+            {"hidden_layers": -1},
+            "Training parameter hidden_layers=-1 is not a whole number of at least 0",
+        ),
+        ({"hidden_layers": None}, "Training parameter hidden_layers=None is not a whole number"),
         ({"learning_rate": "fast"}, "Training parameter learning_rate='fast' is not a number"),
         ({"learning_rate": 0}, "Training parameter learning_rate=0 is not a number above 0"),
         ({"batch_size": float("nan")}, "Training parameter batch_size=nan is not"),
@@ -83,6 +90,10 @@ def test_a_bad_parameter_is_refused_with_what_to_do(params, message):
         training.checked(params)
     assert str(refused.value).startswith(message)
     assert isinstance(refused.value, JukeboxError)
+
+
+def test_no_hidden_layer_is_a_logistic_regression():
+    assert training.checked({"hidden_layers": "0"})["hidden_layers"] == 0
 
 
 def test_parameters_come_as_one_dict():

@@ -70,7 +70,7 @@ class Objective:
 
 PARAMETERS = (
     Parameter("hidden_units", "int", 16, 256, log=True),
-    Parameter("hidden_layers", "int", 1, 3),
+    Parameter("hidden_layers", "int", 0, 3),  # 0: logistic regression (notebook 3)
     Parameter("dropout", "float", 0.0, 0.5),
     Parameter("learning_rate", "float", 3e-4, 1e-2, log=True),
     Parameter("batch_size", "categorical", choices=(128, 256, 512)),

@@ -7,7 +7,8 @@ benchmarks/results/serving.json (serving.py needs a trained model: run `make wor
 a class at once in benchmarks/results/class_load.json;
 the notebooks against the pipeline in benchmarks/results/pipeline.json (docs/scaling-out.md quotes
 them).
-Notebook 7's search figures are in benchmarks/results/refine.json; notebook 2's preparation
+Notebook 7's search figures are in benchmarks/results/refine.json, its promotion rule's
+decisions on the shipped data and a look-alike real copy in benchmarks/results/promotion.json; notebook 2's preparation
 with pandas against Spark in benchmarks/results/prepare_engines.json.
 """
 
@@ -20,6 +21,7 @@ RUNS = [
     ["notebooks.py", "--repeat", "3", "--only", "01", "02", "03", "04"],
     ["notebooks.py", "--repeat", "1", "--only", "05", "06", "08"],
     ["refine.py", "--repeat", "1"],
+    ["promotion.py"],
     ["platform_start.py", "--runs", "5", "--json", str(HERE / "results" / "platform.json")],
     ["registry_latency.py"],
     ["serving.py", "--json", str(HERE / "results" / "serving.json")],

@@ -9,8 +9,9 @@ the notebooks against the pipeline in benchmarks/results/pipeline.json (docs/sca
 them).
 Notebook 3's choice of algorithm, on the shipped data and real copies, is in
 benchmarks/results/model_choice.json; notebook 7's search figures in
-benchmarks/results/refine.json; notebook 2's preparation with pandas against Spark in
-benchmarks/results/prepare_engines.json.
+benchmarks/results/refine.json, its promotion rule's decisions on the shipped data and a
+look-alike real copy in benchmarks/results/promotion.json; notebook 2's preparation with
+pandas against Spark in benchmarks/results/prepare_engines.json.
 """
 
 import subprocess
@@ -22,6 +23,7 @@ RUNS = [
     ["notebooks.py", "--repeat", "3", "--only", "01", "02", "03", "04"],
     ["notebooks.py", "--repeat", "1", "--only", "05", "06", "08"],
     ["refine.py", "--repeat", "1"],
+    ["promotion.py"],
     ["platform_start.py", "--runs", "5", "--json", str(HERE / "results" / "platform.json")],
     ["registry_latency.py"],
     ["serving.py", "--json", str(HERE / "results" / "serving.json")],

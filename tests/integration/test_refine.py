@@ -4,8 +4,9 @@ OpenShift AI 3.x.
 
 Each test runs the real notebook (papermill, a fresh kernel, tiny settings) in a folder of its
 own that holds the notebooks and notebook 2's prepared data, for a model of its own. The version to beat is
-registered by the test itself, with a chosen validation top-5: far below anything trained
-(the candidate must be promoted) or far above (it must not be).
+registered by the test itself, with a configuration chosen for the outcome: one that barely
+learns in 4 epochs (the best trial beats it on the fresh seeds: promoted), or one that learns
+fast (the best trial is that configuration itself, so it cannot beat itself: not promoted).
 """
 
 from __future__ import annotations
@@ -49,6 +50,22 @@ HAND_PICKED = {
     "param_learning_rate": 0.001,
     "param_batch_size": 128,
 }
+# Within the search space: the smallest, slowest-learning network, and a fast-learning one.
+WEAK = {
+    "param_hidden_units": 16,
+    "param_hidden_layers": 1,
+    "param_dropout": 0.5,
+    "param_learning_rate": 0.0003,
+    "param_batch_size": 512,
+}
+STRONG = {
+    "param_hidden_units": 256,
+    "param_hidden_layers": 2,
+    "param_dropout": 0.0,
+    "param_learning_rate": 0.01,
+    "param_batch_size": 128,
+}
+FRESH_SEEDS = "[43, 44]"  # JUKEBOX_SEED 42 + 1 and + 2, for JUKEBOX_NOISE_SEEDS 2
 
 
 @pytest.fixture(scope="module")
@@ -82,7 +99,11 @@ def registry(environment: dict[str, str]) -> ModelRegistry:
 
 
 def register_parent(
-    environment: dict[str, str], validation_top5: float, *, uploaded: bool = True
+    environment: dict[str, str],
+    validation_top5: float,
+    *,
+    uploaded: bool = True,
+    configuration: dict = HAND_PICKED,
 ) -> tuple[str, str]:
     """A model of its own with one version to beat, its ONNX file in the bucket unless not
     `uploaded` (a stand-in: notebook 7 never loads it); (model name, version name)."""
@@ -98,7 +119,7 @@ def register_parent(
         model_format_name="onnx",
         model_format_version="1",
         metadata={
-            **HAND_PICKED,
+            **configuration,
             "validation_top5_accuracy": validation_top5,
             "test_top5_accuracy": 0.28,
         },
@@ -142,12 +163,15 @@ def deploy_version(environment: dict[str, str], model: str) -> str | None:
 
 def test_a_better_candidate_is_promoted_and_s3_down_leaves_nothing_half_registered(attendee):
     folder, environment = attendee
-    model, parent = register_parent(environment, validation_top5=0.01)
+    # Its registered validation top-5 is high: the rule compares trainings on fresh seeds.
+    model, parent = register_parent(environment, validation_top5=0.99, configuration=WEAK)
+    # In 4 epochs the best trial is still short of what notebook 4 checks; in 15 it is not.
+    longer = {"JUKEBOX_EPOCHS": "15"}
 
     # S3 is down when notebook 5 uploads: the candidate is trained and evaluated, not registered.
     dead = f"http://127.0.0.1:{free_port()}"
     with pytest.raises(WorkshopError) as stopped:
-        refine(folder, model, AWS_S3_ENDPOINT=dead)
+        refine(folder, model, AWS_S3_ENDPOINT=dead, **longer)
     assert "05-upload.ipynb stopped with WorkshopError" in str(stopped.value)
     assert f"Cannot reach the S3 server at {dead}" in str(stopped.value)
     assert list(versions(environment, model)) == [parent]
@@ -155,23 +179,32 @@ def test_a_better_candidate_is_promoted_and_s3_down_leaves_nothing_half_register
     (candidate,) = [run for run in Workspace(folder / "output").runs() if run.refinement()]
 
     # Run again with S3 up: the same study and the same candidate, now registered and promoted.
-    output = refine(folder, model)
+    output = refine(folder, model, **longer)
     assert "Resuming study" in output and "nothing to add" in output
     assert f"was trained before, as version {candidate.version}" in output
     registered = versions(environment, model)
     assert list(registered) == [parent, candidate.version]
     properties = registered[candidate.version]
     assert properties["promoted"] is True and properties["parent_version"] == parent
-    assert properties["promotion_reason"].startswith(f"Version {candidate.version} has validation")
-    assert properties["validation_top5_accuracy"] > 0.01
+    assert properties["promotion_reason"].startswith(
+        f"Over seeds 43, 44, version {candidate.version}'s configuration has mean validation top-5"
+    )
+    assert properties["promotion_seeds"] == FRESH_SEEDS
+    assert len(json.loads(properties["candidate_seed_validation_top5"])) == 2
+    gain = properties["candidate_mean_validation_top5"] - properties["parent_mean_validation_top5"]
+    assert gain > properties["promotion_margin"] > 0
     assert deploy_version(environment, model) == candidate.version
     assert "Promoted. " in output
 
-    # Every trial and the seed run are MLflow runs; the candidate's trial names its version.
+    # Every trial and every training on a fresh seed (both configurations) is an MLflow run;
+    # the candidate's trial names its version.
     tracking = MlflowClient(environment["MLFLOW_TRACKING_URI"])
     experiment = tracking.get_experiment_by_name(properties["study_name"])
     runs = tracking.search_runs([experiment.experiment_id])
-    assert len(runs) == 3
+    assert sorted(run.info.run_name for run in runs) == sorted(
+        ["trial 0", "trial 1"]
+        + [f"version {v}, seed {seed}" for v in (parent, candidate.version) for seed in (43, 44)]
+    )
     best = tracking.get_run(properties["mlflow_run_id"])
     assert best.data.tags["registered_version"] == candidate.version
     assert "val_top5_accuracy" in best.data.metrics
@@ -185,7 +218,10 @@ def test_a_candidate_within_the_noise_is_not_promoted_and_the_study_resumes(atte
     a bearer token, as in OpenShift AI 3.x; and a version to deploy whose file is missing
     from the bucket, which fails the last checkpoint."""
     folder, environment = attendee
-    model, parent = register_parent(environment, validation_top5=0.99, uploaded=False)
+    # Registered with a low validation top-5: the rule compares trainings on fresh seeds.
+    model, parent = register_parent(
+        environment, validation_top5=0.01, uploaded=False, configuration=STRONG
+    )
     certificates = certificate_authority(tmp_path)
     token = secrets.token_hex(16)
     with ReverseProxy(

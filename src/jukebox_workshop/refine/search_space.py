@@ -12,6 +12,8 @@ space without TensorFlow or Optuna.
 
 from __future__ import annotations
 
+import hashlib
+import json
 import math
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass
@@ -119,3 +121,17 @@ def configuration(properties: Mapping[str, Any]) -> dict[str, Any]:
         if parameter.kind == "int" and isinstance(values[parameter.name], float):
             values[parameter.name] = int(values[parameter.name])
     return values
+
+
+def study_name(model_name: str, preprocessing: Mapping[str, Any], training: Mapping) -> str:
+    """`<model name>-<fingerprint>`: the fingerprint of everything a trial depends on (the
+    prepared data and its split, the training settings, this search space). The same name
+    means the study's earlier trials still count; change any of them and a new study starts."""
+    depends_on = {
+        "data": preprocessing["dataset_sha256"],
+        "split": preprocessing["split"],
+        "training": dict(training),
+        "search space": as_dict(),
+    }
+    fingerprint = hashlib.sha256(json.dumps(depends_on, sort_keys=True).encode())
+    return f"{model_name}-{fingerprint.hexdigest()[:8]}"

@@ -10,6 +10,7 @@ import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 
+import mlflow
 from mlflow import MlflowClient
 from mlflow.exceptions import MlflowException
 
@@ -89,3 +90,13 @@ def check_server(uri: str) -> None:
         return
     with temporary_environment(_ONE_QUICK_TRY), explain_mlflow_errors(uri):
         MlflowClient(tracking_uri=uri).search_experiments(max_results=1)
+
+
+def use_experiment(uri: str, name: str, workspace: Workspace) -> mlflow.entities.Experiment:
+    """Make `name` the active MLflow experiment, created if new: a server keeps its artifacts
+    where it was told to (S3 here), a local store in the workspace."""
+    with explain_mlflow_errors(uri):
+        if mlflow.get_experiment_by_name(name) is None:
+            artifacts = None if is_server(uri) else workspace.local_artifacts_dir.as_uri()
+            mlflow.create_experiment(name, artifact_location=artifacts)
+        return mlflow.set_experiment(name)

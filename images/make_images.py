@@ -52,7 +52,7 @@ VIEWPORT = {"width": 1280, "height": 800}
 PLOTS = {
     "plot-01-country-profiles.png": ("01-explore.ipynb", "How some countries' charts differ"),
     "plot-03-training-curves.png": ("03-train.ipynb", "Loss (lower is better)"),
-    "plot-04-confusion-matrix.png": ("04-evaluate.ipynb", "Where the model's top guess goes"),
+    "plot-04-confusion-matrix.png": ("04-evaluate.ipynb", "Where the top guess goes"),
     "plot-07-optimisation-history.png": ("07-refine.ipynb", "Optimisation history"),
 }
 

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
+from jukebox_workshop.deployment import DEPLOY_VERSION_PROPERTY, version_to_deploy
 from jukebox_workshop.errors import WorkshopError
 from jukebox_workshop.explain import explain_registry_errors
 from jukebox_workshop.refine import search_space
@@ -29,14 +30,14 @@ def find_version_to_beat(registry: Any, model_name: str, registry_url: str) -> V
     with explain_registry_errors(registry_url):
         registered_model = registry.get_registered_model(model_name)
         versions = list(registry.get_model_versions(model_name)) if registered_model else []
-    if not versions:
-        raise WorkshopError(
-            f"'{model_name}' has no registered version in the registry at {registry_url}: "
-            "run notebooks 3 to 6 first. This notebook refines a registered model."
-        )
-    newest = max(versions, key=lambda v: (int(v.create_time_since_epoch or 0), int(v.id)))
-    deploy_version = (registered_model.custom_properties or {}).get("deploy_version")
-    current = next((v for v in versions if v.name == (deploy_version or newest.name)), None)
+        if not versions:
+            raise WorkshopError(
+                f"'{model_name}' has no registered version in the registry at {registry_url}: "
+                "run notebooks 3 to 6 first. This notebook refines a registered model."
+            )
+        name = version_to_deploy(registry, model_name)  # deploy_version, else the newest
+    current = next((v for v in versions if v.name == name), None)
+    deploy_version = (registered_model.custom_properties or {}).get(DEPLOY_VERSION_PROPERTY)
     if current is None:
         raise WorkshopError(
             f"deploy_version names version {deploy_version}, which '{model_name}' does not "
@@ -72,9 +73,9 @@ def keep_deploy_version(registry: Any, model_name: str, version: str, registry_u
     with explain_registry_errors(registry_url):
         registered_model = registry.get_registered_model(model_name)
         properties = registered_model.custom_properties or {}
-        if properties.get("deploy_version"):
+        if properties.get(DEPLOY_VERSION_PROPERTY):
             return False
-        registered_model.custom_properties = {**properties, "deploy_version": version}
+        registered_model.custom_properties = {**properties, DEPLOY_VERSION_PROPERTY: version}
         registry.update(registered_model)
     return True
 

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import json
 import os
 import signal
+import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -12,7 +15,7 @@ import psutil
 import pytest
 from support.local_platform import exported, jukebox
 
-from jukebox_workshop.local import lifecycle
+from jukebox_workshop.local import lifecycle, processes
 from jukebox_workshop.local.services import model_server
 from jukebox_workshop.settings import state_dir
 
@@ -62,6 +65,39 @@ def test_a_killed_model_server_is_noticed_and_started_again(isolated: dict[str, 
     status = model_server_status()
     assert status.running and status.pid != killed
     assert status.url.endswith(f":{isolated['JUKEBOX_MODEL_SERVER_PORT']}")
+
+
+def test_a_start_waits_for_a_dead_server_that_still_holds_its_port(
+    isolated: dict[str, str],
+) -> None:
+    """A SIGKILLed server shows as a zombie while its threads still end and hold its ports."""
+    lifecycle.start(["model-server"])
+    lifecycle.stop(grace=1)
+    port = int(isolated["JUKEBOX_MODEL_SERVER_PORT"])
+    # Stands for the server's last moments: its port still open, its record still there.
+    ending = subprocess.Popen(
+        [sys.executable, "-c", HOLD_FOR_A_SECOND, str(port)], stdout=subprocess.PIPE
+    )
+    assert ending.stdout is not None and ending.stdout.readline() == b"listening\n"
+    record = {
+        "pid": ending.pid,
+        "create_time": psutil.Process(ending.pid).create_time(),
+        "command": ["python", "mlserver", "start", "elsewhere"],
+        "ports": {"model-server": port},
+    }
+    processes.record_file("model-server").write_text(json.dumps(record))
+
+    assert "model-server" in lifecycle.start(["model-server"])
+    assert ending.poll() is not None
+    assert model_server_status().url.endswith(f":{port}")
+
+
+HOLD_FOR_A_SECOND = """
+import socket, sys, time
+server = socket.create_server(("127.0.0.1", int(sys.argv[1])))
+print("listening", flush=True)
+time.sleep(1)
+"""
 
 
 def test_a_missing_serving_environment_says_what_to_do(

@@ -296,6 +296,7 @@ def start(
         _refuse_conflicts(wanted, running, _context(running, registry_token=registry_token))
         to_start = [name for name in wanted if running[name] is None]
         for name in to_start:
+            _wait_released(name)
             _forget_and_tidy(name)
         in_use = [
             (port, number)
@@ -384,6 +385,19 @@ def _wait_ports_closed(name: str, timeout: float = 5) -> None:
     deadline = time.monotonic() + timeout
     while any(processes.port_in_use(n) for n in numbers) and time.monotonic() < deadline:
         time.sleep(0.05)
+
+
+def _wait_released(name: str) -> None:
+    """A recorded process that died (killed, crashed) may still be ending: its threads can hold
+    its ports for a moment after it shows as a zombie. Wait for it and its ports, so that the
+    start that follows gets the same ports back."""
+    record = processes.read_record(name)
+    if record is None:
+        return
+    ending = processes.ending_process(record)
+    if ending is not None:
+        processes.wait_gone(ending, 5)
+        _wait_ports_closed(name)
 
 
 def _forget_and_tidy(name: str) -> None:

@@ -55,6 +55,17 @@ def our_process(record: dict[str, Any] | None) -> psutil.Process | None:
     return None
 
 
+def ending_process(record: dict[str, Any]) -> psutil.Process | None:
+    """The process the record describes, even as a zombie; None once gone or its pid reused."""
+    try:
+        process = psutil.Process(record["pid"])
+        if abs(process.create_time() - record["create_time"]) < 1.0:
+            return process
+    except (psutil.Error, KeyError, TypeError):
+        pass
+    return None
+
+
 def running(name: str) -> tuple[dict[str, Any], psutil.Process] | None:
     record = read_record(name)
     process = our_process(record)

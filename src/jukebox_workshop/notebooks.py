@@ -25,7 +25,7 @@ from jukebox_workshop.settings import NOTEBOOK_DIR, temporary_environment
 # Small values so that CI and the tests run the notebooks quickly; the notebooks' own defaults
 # are for class.
 QUICK_PARAMETERS = {
-    "JUKEBOX_EPOCHS": "40",
+    "JUKEBOX_EPOCHS": "15",
     "JUKEBOX_LEAK_DEMO_ROWS": "5000",
     "JUKEBOX_BASELINE_TREES": "100",
     "JUKEBOX_TRIALS": "2",

@@ -71,8 +71,6 @@ def test_a_start_waits_for_a_dead_server_that_still_holds_its_port(
     isolated: dict[str, str],
 ) -> None:
     """A SIGKILLed server shows as a zombie while its threads still end and hold its ports."""
-    lifecycle.start(["model-server"])
-    lifecycle.stop(grace=1)
     port = int(isolated["JUKEBOX_MODEL_SERVER_PORT"])
     # Stands for the server's last moments: its port still open, its record still there.
     ending = subprocess.Popen(
@@ -85,6 +83,7 @@ def test_a_start_waits_for_a_dead_server_that_still_holds_its_port(
         "command": ["python", "mlserver", "start", "elsewhere"],
         "ports": {"model-server": port},
     }
+    processes.record_file("model-server").parent.mkdir(parents=True)
     processes.record_file("model-server").write_text(json.dumps(record))
 
     assert "model-server" in lifecycle.start(["model-server"])

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import secrets
+
 import pytest
 from support.model_versions import Served, upload_and_register
 
@@ -14,10 +16,12 @@ VERSIONS = {"20260101-000000": 1, "20260102-000000": 2}  # version: seed, regist
 @pytest.fixture(scope="module")
 def serving(running_platform: dict[str, str], request: pytest.FixtureRequest) -> Served:
     """The worker's platform with the model server, and a model of this module's own
-    registered twice (`jukebox-test-<module>`), so that modules never see each other's."""
+    registered twice (`jukebox-test-<module>-<random>`), so that modules never see each other's,
+    nor a later session those of an earlier one on the notebooks' lasting platform."""
     lifecycle.start(["model-server"])
     environment = lifecycle.environment()
-    model = f"{MODEL}-{request.module.__name__.rsplit('.', 1)[-1].removeprefix('test_')}"
+    module = request.module.__name__.rsplit(".", 1)[-1].removeprefix("test_")
+    model = f"{MODEL}-{module}-{secrets.token_hex(3)}"
     onnx = {
         version: upload_and_register(environment, model, version, seed)
         for version, seed in VERSIONS.items()

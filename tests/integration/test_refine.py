@@ -270,8 +270,9 @@ def test_a_candidate_within_the_noise_is_not_promoted_and_the_study_resumes(atte
 
 
 def test_a_notebook_3_that_ignores_papermills_values_fails_the_checkpoint(attendee):
+    """Right after notebook 3's run: nothing is evaluated, uploaded or registered."""
     folder, environment = attendee
-    model, _ = register_parent(environment, validation_top5=0.99)
+    model, parent = register_parent(environment, validation_top5=0.99)
     # An attendee's edit: a value set again in a cell after notebook 3's parameters cell,
     # which papermill's values do not reach.
     notebook = nbformat.read(folder / "03-train.ipynb", as_version=4)
@@ -283,6 +284,11 @@ def test_a_notebook_3_that_ignores_papermills_values_fails_the_checkpoint(attend
         refine(folder, model)
     assert "'hidden_units': 300" in stopped.value.evalue
     assert "notebook 3 ignores the values papermill sets" in stopped.value.evalue
+    assert list(versions(environment, model)) == [parent]
+    (candidate,) = [run for run in Workspace(folder / "output").runs() if run.version != parent]
+    assert not candidate.metrics_file.exists() and not candidate.refinement_file.exists()
+    stored = s3_client(environment).list_objects_v2(Bucket="models", Prefix=f"{model}/")
+    assert [o["Key"] for o in stored["Contents"]] == [f"{model}/{parent}/1/model.onnx"]
 
 
 def test_mlflow_down_stops_before_the_search(attendee):

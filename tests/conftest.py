@@ -10,6 +10,8 @@ from support import session_platform
 from support.local_platform import UNSET, platform_settings
 
 from jukebox_workshop.local import lifecycle
+from jukebox_workshop.notebooks import QUICK_PARAMETERS, run_notebook
+from jukebox_workshop.settings import DEFAULT_DATA_DIR
 
 
 @pytest.fixture(scope="session")
@@ -48,3 +50,19 @@ def fresh_platform(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[st
             yield lifecycle.environment()
         finally:
             lifecycle.stop(grace=1)
+
+
+@pytest.fixture(scope="session")
+def prepared(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A folder where notebook 2 ran on the shipped data with the tests' small settings, made
+    once per worker for every test that starts from its splits: copy its `output/prepared/`,
+    never change it."""
+    folder = tmp_path_factory.mktemp("prepared")
+    run_notebook(
+        "02-prepare.ipynb",
+        workdir=folder,
+        executed_dir=folder / "executed",
+        environment={**QUICK_PARAMETERS, "JUKEBOX_DATA_DIR": str(DEFAULT_DATA_DIR)},
+        echo=False,
+    )
+    return folder

@@ -28,7 +28,6 @@ from jukebox_workshop.dataset import FEATURES
 from jukebox_workshop.dataset.feature_tables import chart_entities, popularity_table, song_table
 from jukebox_workshop.errors import FeatureStoreError
 from jukebox_workshop.local import lifecycle
-from jukebox_workshop.notebooks import QUICK_PARAMETERS, run_notebook
 from jukebox_workshop.online_features import read_online
 from jukebox_workshop.runs import SPLITS, Workspace
 from jukebox_workshop.settings import DEFAULT_DATA_DIR, FEATURE_REPO
@@ -121,24 +120,16 @@ def test_the_point_in_time_join_gives_the_days_value_where_the_latest_one_leaks(
 
 
 @pytest.fixture(scope="module")
-def prepared(tmp_path_factory) -> Workspace:
-    """Notebook 2's splits, from a run of its own."""
-    workdir = tmp_path_factory.mktemp("notebook-2")
-    run_notebook(
-        "02-prepare.ipynb",
-        workdir=workdir,
-        executed_dir=workdir / "executed",
-        environment={**QUICK_PARAMETERS, "JUKEBOX_DATA_DIR": str(DEFAULT_DATA_DIR)},
-        echo=False,
-    )
+def splits(prepared: Path) -> Workspace:
+    """Notebook 2's splits (the worker's run of it)."""
     # papermill imports IPython, whose history module replaces the "timestamp" converter of
     # sqlite3 that Feast's SQLite online store registers (ISO text instead of epoch seconds).
     sqlite3.register_converter("timestamp", feast_sqlite.convert_timestamp)
-    return Workspace(workdir / "output")
+    return Workspace(prepared / "output")
 
 
 def test_feast_builds_notebook_2s_examples_value_for_value(
-    store: FeatureStore, data, prepared: Workspace
+    store: FeatureStore, data, splits: Workspace
 ) -> None:
     labels = chart_entities(data[1])
     asked = labels[["spotify_id", "event_timestamp"]].drop_duplicates()
@@ -147,13 +138,13 @@ def test_feast_builds_notebook_2s_examples_value_for_value(
     ).to_df()
     training = labels.merge(found, on=["spotify_id", "event_timestamp"], validate="many_to_one")
     for split in SPLITS:
-        expected = pd.read_parquet(prepared.split_file(split))
+        expected = pd.read_parquet(splits.split_file(split))
         rows = training.merge(expected[["spotify_id", "country"]], on=["spotify_id", "country"])
         rows = rows.sort_values(["spotify_id", "country"], ignore_index=True)
         expected = expected.sort_values(["spotify_id", "country"], ignore_index=True)
         assert len(rows) == len(expected)
         pd.testing.assert_frame_equal(rows[list(FEATURES)], expected[list(FEATURES)])
-    assert len(training) == sum(prepared.preprocessing()["split"]["examples"].values())
+    assert len(training) == sum(splits.preprocessing()["split"]["examples"].values())
 
 
 def test_online_reads_give_each_songs_features_and_nothing_for_an_unknown_song(

@@ -68,20 +68,6 @@ STRONG = {
 FRESH_SEEDS = "[43, 44]"  # JUKEBOX_SEED 42 + 1 and + 2, for JUKEBOX_NOISE_SEEDS 2
 
 
-@pytest.fixture(scope="module")
-def prepared(running_platform: dict[str, str], tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A folder where notebook 2 has run: output/prepared/ (read it, do not change it)."""
-    folder = tmp_path_factory.mktemp("prepared")
-    run_notebook(
-        "02-prepare.ipynb",
-        {"LEAK_DEMO_ROWS": 2000},
-        workdir=folder,
-        executed_dir=folder / "executed",
-        environment={"JUKEBOX_DATA_DIR": str(DEFAULT_DATA_DIR)},
-    )
-    return folder
-
-
 @pytest.fixture
 def attendee(running_platform, prepared, tmp_path, monkeypatch) -> tuple[Path, dict[str, str]]:
     """A folder of one's own with the notebooks and the prepared data, and the environment

@@ -60,15 +60,12 @@ def unused_id() -> int:
 
 
 @pytest.fixture(scope="module")
-def trained(running_platform: dict[str, str]) -> Iterator[Path]:
+def trained(running_platform: dict[str, str], prepared: Path) -> Iterator[Path]:
     """A folder where notebooks 2 to 4 ran (copy it, do not change it). In /tmp, not in pytest's
     own temporary folder, which other users cannot enter."""
     folder = Path(tempfile.mkdtemp(prefix="jukebox-serve-"))
-    for name, parameters in (
-        ("02-prepare.ipynb", {}),
-        ("03-train.ipynb", ONE_MODEL),
-        ("04-evaluate.ipynb", {}),
-    ):
+    shutil.copytree(prepared / "output" / "prepared", folder / "output" / "prepared")
+    for name, parameters in (("03-train.ipynb", ONE_MODEL), ("04-evaluate.ipynb", {})):
         run_notebook(
             name,
             parameters,

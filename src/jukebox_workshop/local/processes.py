@@ -43,12 +43,14 @@ def our_process(record: dict[str, Any] | None) -> psutil.Process | None:
     """The live process the record describes; None if it is gone or its pid now names another."""
     if not record:
         return None
+    process = ending_process(record)
     try:
-        process = psutil.Process(record["pid"])
-        same_start = abs(process.create_time() - record["create_time"]) < 1.0
         # argv[0] is left out: some Python builds re-exec the interpreter under another path.
-        same_command = process.cmdline()[1:] == record["command"][1:]
-        if same_start and same_command and process.status() != psutil.STATUS_ZOMBIE:
+        if (
+            process is not None
+            and process.cmdline()[1:] == record["command"][1:]
+            and process.status() != psutil.STATUS_ZOMBIE
+        ):
             return process
     except (psutil.Error, KeyError, TypeError):
         pass
@@ -56,7 +58,8 @@ def our_process(record: dict[str, Any] | None) -> psutil.Process | None:
 
 
 def ending_process(record: dict[str, Any]) -> psutil.Process | None:
-    """The process the record describes, even as a zombie; None once gone or its pid reused."""
+    """The process the record describes, even a zombie still ending; None once gone or its pid
+    names another (an older or newer start time)."""
     try:
         process = psutil.Process(record["pid"])
         if abs(process.create_time() - record["create_time"]) < 1.0:

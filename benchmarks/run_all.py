@@ -8,7 +8,8 @@ a class at once in benchmarks/results/class_load.json;
 the notebooks against the pipeline in benchmarks/results/pipeline.json (docs/scaling-out.md quotes
 them).
 Notebook 3's choice of algorithm, on the shipped data and real copies, is in
-benchmarks/results/model_choice.json; notebook 7's search figures in
+benchmarks/results/model_choice.json, notebook 4's forest compiled to standard ONNX operators
+in benchmarks/results/forest_onnx.json; notebook 7's search figures in
 benchmarks/results/refine.json, its promotion rule's decisions on the shipped data and a
 look-alike real copy in benchmarks/results/promotion.json; notebook 2's preparation with
 pandas against Spark in benchmarks/results/prepare_engines.json.
@@ -31,6 +32,7 @@ RUNS = [
     ["class_load.py", "--json", str(HERE / "results" / "class_load.json")],
     ["dataset_difficulty.py", "--check"],
     ["model_choice.py"],
+    ["forest_onnx.py"],
     ["workbench.py"],
     ["pipeline.py", "--repeat", "3"],
     ["prepare_engines.py", "--repeat", "3"],

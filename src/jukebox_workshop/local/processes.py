@@ -1,6 +1,6 @@
 """Detached service processes of one state dir: launch, recognise, and wait for them to end.
 
-Each process is recorded in `<state>/run/<name>.json` with its pid, start time and command
+Each process is recorded in `<state>/run/<name>.json` with its pid, start times and command
 line, and logs to `<state>/logs/<name>.log`. A recorded pid counts as ours only while the
 process behind it still has that start time and command line, so a process this module did
 not start is never touched, even when its pid is a recycled one.
@@ -57,12 +57,23 @@ def our_process(record: dict[str, Any] | None) -> psutil.Process | None:
     return None
 
 
+def start_times(process: psutil.Process) -> dict[str, float]:
+    """When the process started: `create_time`, psutil's wall-clock time, and
+    `started_after_boot`, in seconds since the machine booted. On Linux psutil adds the boot
+    time to the second, and the boot time moves by a whole second whenever the adjusted clock
+    drifts past one (about once an hour on a clock that NTP slews by 0.3 ms a second): only the
+    time since boot stays put. On macOS the wall-clock time is the one fixed at the start."""
+    created = psutil.Process(process.pid).create_time()  # a fresh object: create_time is cached
+    return {"create_time": created, "started_after_boot": created - psutil.boot_time()}
+
+
 def ending_process(record: dict[str, Any]) -> psutil.Process | None:
     """The process the record describes, even a zombie still ending; None once gone or its pid
     names another (an older or newer start time)."""
     try:
         process = psutil.Process(record["pid"])
-        if abs(process.create_time() - record["create_time"]) < 1.0:
+        now = start_times(process)
+        if any(abs(now[key] - record[key]) < 1.0 for key in now if record.get(key) is not None):
             return process
     except (psutil.Error, KeyError, TypeError):
         pass
@@ -128,14 +139,12 @@ def launch(
             start_new_session=True,
         )
     try:
-        created = psutil.Process(process.pid).create_time()
+        started = start_times(psutil.Process(process.pid))
     except psutil.Error:  # already gone: the readiness wait reports it with the log
-        created = 0.0
+        started = {"create_time": 0.0}
     path = record_file(name)
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(
-        json.dumps({"pid": process.pid, "create_time": created, "command": command, **record})
-    )
+    path.write_text(json.dumps({"pid": process.pid, **started, "command": command, **record}))
     return process
 
 

@@ -3,21 +3,17 @@ benchmarks/results/forest_onnx.json (benchmarks/forest_onnx.py), row by row."""
 
 from __future__ import annotations
 
-import json
-
-import pytest
+from support.results import recorded
 
 from jukebox_workshop.settings import REPO_ROOT
 
 PAGE = REPO_ROOT / "docs" / "notebooks.md"
-RESULTS = REPO_ROOT / "benchmarks" / "results" / "forest_onnx.json"
 
 
 def test_the_forest_table_quotes_the_benchmark():
-    if not RESULTS.exists():
-        pytest.skip("benchmarks/results/forest_onnx.json not recorded yet")
+    datasets = recorded("forest_onnx")["datasets"]
     text = PAGE.read_text()
-    for name, entry in json.loads(RESULTS.read_text())["datasets"].items():
+    for name, entry in datasets.items():
         runtimes = entry["runtimes"]
         row = (
             f"| {name} | {entry['trees']} | {entry['deepest_tree']} levels | "
@@ -28,6 +24,6 @@ def test_the_forest_table_quotes_the_benchmark():
         assert row in text, f"docs/notebooks.md does not quote {name}: {row}"
         assert entry["operator_domains"] == ["ai.onnx"], "an operator OpenVINO cannot read"
         assert all(r["same_top5_share"] == 1.0 for r in runtimes.values())
-    shipped = json.loads(RESULTS.read_text())["datasets"]["shipped data"]
+    shipped = datasets["shipped data"]
     assert f"{shipped['train_examples']:,} training" in text
     assert f"grow to {shipped['largest_leaf_count']:,} leaves" in text

@@ -3,21 +3,17 @@ benchmarks/results/prepare_engines.json (benchmarks/prepare_engines.py), row by 
 
 from __future__ import annotations
 
-import json
 import re
 
-import pytest
+from support.results import recorded
 
 from jukebox_workshop.settings import REPO_ROOT
 
 PAGE = REPO_ROOT / "docs" / "scaling-out.md"
-RESULTS = REPO_ROOT / "benchmarks" / "results" / "prepare_engines.json"
 
 
 def test_the_engine_comparison_quotes_the_benchmark():
-    if not RESULTS.exists():
-        pytest.skip("benchmarks/results/prepare_engines.json not recorded yet")
-    measured = json.loads(RESULTS.read_text())
+    measured = recorded("prepare_engines")
     text = PAGE.read_text()
     for scale, entry in measured["scales"].items():
         for engine in ("pandas", "spark"):

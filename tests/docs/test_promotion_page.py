@@ -3,14 +3,11 @@
 
 from __future__ import annotations
 
-import json
-
-import pytest
+from support.results import recorded
 
 from jukebox_workshop.settings import REPO_ROOT
 
 PAGE = REPO_ROOT / "docs" / "notebooks.md"
-RESULTS = REPO_ROOT / "benchmarks" / "results" / "promotion.json"
 DATASETS = {"shipped": "shipped data", "real-copy": "look-alike real copy"}
 
 
@@ -26,9 +23,7 @@ def row(dataset: str, decision: dict) -> str:
 
 
 def test_the_promotion_figures_quote_the_benchmark():
-    if not RESULTS.exists():
-        pytest.skip("benchmarks/results/promotion.json not recorded yet")
-    measured = json.loads(RESULTS.read_text())
+    measured = recorded("promotion")
     text = PAGE.read_text()
     assert "benchmarks/promotion.py" in text
     for dataset, run in measured["runs"].items():
@@ -39,9 +34,7 @@ def test_the_promotion_figures_quote_the_benchmark():
 
 
 def test_no_promoted_candidate_is_worse_on_the_test_split():
-    if not RESULTS.exists():
-        pytest.skip("benchmarks/results/promotion.json not recorded yet")
-    for run in json.loads(RESULTS.read_text())["runs"].values():
+    for run in recorded("promotion")["runs"].values():
         for decision in run["decisions"]:
             if decision["promoted"]:
                 assert decision["candidate_test_top5"] >= decision["parent_test_top5"], decision

@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import ast
 import inspect
-import json
 import re
 import shlex
 from contextlib import redirect_stdout
 from io import StringIO
 
 import kfp
-import pytest
+from support.results import recorded
 
 from jukebox_workshop import cli
 from jukebox_workshop.cluster import katib, manifests, pipeline
@@ -19,7 +18,6 @@ from jukebox_workshop.refine.search_space import PARAMETERS
 from jukebox_workshop.settings import REPO_ROOT
 
 PAGE = REPO_ROOT / "docs" / "scaling-out.md"
-RESULTS = REPO_ROOT / "benchmarks" / "results" / "pipeline.json"
 
 
 def blocks(language: str) -> list[str]:
@@ -97,9 +95,7 @@ def test_the_python_example_calls_the_kfp_client_as_it_is():
 
 
 def test_the_comparison_quotes_the_benchmark():
-    if not RESULTS.exists():
-        pytest.skip("benchmarks/results/pipeline.json not recorded yet (benchmarks/pipeline.py)")
-    measured = json.loads(RESULTS.read_text())
+    measured = recorded("pipeline")
     text = PAGE.read_text()
     for row, path in (("notebooks by hand", "notebooks"), ("make pipeline", "pipeline")):
         quoted = re.search(

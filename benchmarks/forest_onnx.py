@@ -21,6 +21,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import onnx
@@ -48,10 +49,10 @@ def at_most(thresholds: np.ndarray) -> np.ndarray:
     return rounded
 
 
-def tree_tables(forest: RandomForestClassifier, n_classes: int) -> dict[str, np.ndarray]:
+def tree_tables(forest: RandomForestClassifier, n_classes: int) -> dict[str, Any]:
     """Every tree's nodes in one flat index space (tree t's node i at t * nodes + i): the
     feature and threshold each node tests, its two children (a leaf loops to itself), its
-    leaf number, and each leaf's class probabilities."""
+    leaf number, each leaf's class probabilities, and the depth of the deepest tree."""
     trees = [estimator.tree_ for estimator in forest.estimators_]
     nodes, leaves = max(t.node_count for t in trees), max(t.n_leaves for t in trees)
     table = {

@@ -17,7 +17,7 @@ def test_a_service_stays_ours_when_the_clock_moves_the_boot_time() -> None:
     sleeper = subprocess.Popen(["sleep", "300"])
     try:
         process = psutil.Process(sleeper.pid)
-        started = processes.start_times(process)
+        started = processes.start_times(sleeper.pid)
         record = {"pid": sleeper.pid, "command": process.cmdline(), **started}
         assert processes.our_process(record) is not None
         for moved in (-1.0, 1.0):  # recorded when the boot time read a second more, or less

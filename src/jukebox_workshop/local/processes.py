@@ -57,13 +57,13 @@ def our_process(record: dict[str, Any] | None) -> psutil.Process | None:
     return None
 
 
-def start_times(process: psutil.Process) -> dict[str, float]:
+def start_times(pid: int) -> dict[str, float]:
     """When the process started: `create_time`, psutil's wall-clock time, and
     `started_after_boot`, in seconds since the machine booted. On Linux psutil adds the boot
-    time to the second, and the boot time moves by a whole second whenever the adjusted clock
-    drifts past one (about once an hour on a clock that NTP slews by 0.3 ms a second): only the
-    time since boot stays put. On macOS the wall-clock time is the one fixed at the start."""
-    created = psutil.Process(process.pid).create_time()  # a fresh object: create_time is cached
+    time, which /proc/stat gives in whole seconds of the adjusted clock: it moves by a second
+    whenever that clock drifts past a second against the time since boot, and only the time
+    since boot stays put. On macOS the wall-clock time is the one fixed at the start."""
+    created = psutil.Process(pid).create_time()
     return {"create_time": created, "started_after_boot": created - psutil.boot_time()}
 
 
@@ -72,7 +72,7 @@ def ending_process(record: dict[str, Any]) -> psutil.Process | None:
     names another (an older or newer start time)."""
     try:
         process = psutil.Process(record["pid"])
-        now = start_times(process)
+        now = start_times(process.pid)
         if any(abs(now[key] - record[key]) < 1.0 for key in now if record.get(key) is not None):
             return process
     except (psutil.Error, KeyError, TypeError):
@@ -139,7 +139,7 @@ def launch(
             start_new_session=True,
         )
     try:
-        started = start_times(psutil.Process(process.pid))
+        started = start_times(process.pid)
     except psutil.Error:  # already gone: the readiness wait reports it with the log
         started = {"create_time": 0.0}
     path = record_file(name)

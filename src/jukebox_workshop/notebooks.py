@@ -27,7 +27,7 @@ from jukebox_workshop.settings import NOTEBOOK_DIR, temporary_environment
 QUICK_PARAMETERS = {
     "JUKEBOX_EPOCHS": "15",
     "JUKEBOX_LEAK_DEMO_ROWS": "5000",
-    "JUKEBOX_BASELINE_TREES": "100",
+    "JUKEBOX_TREES": "100",
     "JUKEBOX_TRIALS": "2",
     "JUKEBOX_SEARCH_MINUTES": "2",
     "JUKEBOX_NOISE_SEEDS": "2",

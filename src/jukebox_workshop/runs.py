@@ -5,7 +5,8 @@
       runs/
         LATEST                  the newest trained version (notebook 3)
         <version>/
-          model/                what is uploaded: 1/model.onnx, model.keras,
+          model/                what is uploaded: 1/model.onnx, model.keras (or
+                                model.joblib for a forest),
                                 preprocessing.json, training.json, metrics.json
           upload.json           notebook 5: where the model is stored, with checksums
           registration.json     notebook 6: the registry's ids for this version
@@ -63,8 +64,12 @@ class Run:
         return self.model_dir / "1" / "model.onnx"
 
     @property
-    def keras_file(self) -> Path:
+    def keras_file(self) -> Path:  # a network's
         return self.model_dir / "model.keras"
+
+    @property
+    def joblib_file(self) -> Path:  # a forest's, as scikit-learn saves it
+        return self.model_dir / "model.joblib"
 
     @property
     def preprocessing_file(self) -> Path:

@@ -25,8 +25,12 @@ from jukebox_workshop.errors import JukeboxError, NoRunError, WorkshopError
 from jukebox_workshop.runs import PREPROCESSING_FILE, Run, Workspace
 from jukebox_workshop.settings import DEFAULT_EPOCHS, S3_VARIABLES, require
 
-# Notebook 3's parameters cell, in lower case (tests/unit/test_training.py checks they agree).
+ALGORITHMS = ("network", "forest")  # build_model and build_forest in jukebox/model.py
+# Notebook 3's parameters cell, in lower case (tests/unit/test_trainjob.py checks they agree);
+# `algorithm` is what notebook 3's comparison chooses. A forest uses `trees` and `seed` only.
 DEFAULTS: dict[str, Any] = {
+    "algorithm": ALGORITHMS[0],
+    "trees": 300,
     "epochs": DEFAULT_EPOCHS,
     "batch_size": 128,
     "learning_rate": 1e-3,
@@ -36,6 +40,7 @@ DEFAULTS: dict[str, Any] = {
     "patience": 15,
     "seed": 42,
 }
+_NETWORK_ONLY = set(DEFAULTS) - {"algorithm", "trees", "seed"}
 # Where a run reads and writes: the notebooks' `output/` (runs.py); `prepared` empty means
 # `<workspace>/prepared`.
 PLACES: dict[str, str] = {"workspace": "output", "prepared": ""}
@@ -45,12 +50,19 @@ PREPARED_FILES = ("train.parquet", "validation.parquet", PREPROCESSING_FILE)
 OPTIONAL_FILES = ("test.parquet",)
 
 
+def used(params: Mapping[str, Any]) -> dict[str, Any]:
+    """The parameters the chosen algorithm uses (what `training.json` records)."""
+    unused = ("trees",) if params["algorithm"] == "network" else tuple(_NETWORK_ONLY)
+    return {name: params[name] for name in DEFAULTS if name not in unused}
+
+
 class TrainingParameterError(WorkshopError, ValueError):
     """A training parameter is unknown, or its value is of the wrong type or out of range."""
 
 
 # name -> (kind, lowest allowed, what it is, for the message)
 _RULES: dict[str, tuple[type, float, str]] = {
+    "trees": (int, 1, "a whole number of at least 1"),
     "epochs": (int, 1, "a whole number of at least 1"),
     "batch_size": (int, 1, "a whole number of at least 1"),
     "learning_rate": (float, 0, "a number above 0"),
@@ -99,7 +111,13 @@ def checked(params: Any) -> dict[str, Any]:
             f"{', '.join((*PLACES, *DEFAULTS))}."
         )
     values = {**PLACES, **DEFAULTS, **params}
-    for name in DEFAULTS:
+    if values["algorithm"] not in ALGORITHMS:
+        raise TrainingParameterError(
+            f"Training parameter algorithm={values['algorithm']!r} is not one of "
+            f"{', '.join(map(repr, ALGORITHMS))} (notebook 3's default: {ALGORITHMS[0]!r}). "
+            "Correct it and train again."
+        )
+    for name in _RULES:
         values[name] = _number(name, values[name])
     for name in PLACES:
         values[name] = str(values[name] or "")

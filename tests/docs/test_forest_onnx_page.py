@@ -26,4 +26,5 @@ def test_the_forest_table_quotes_the_benchmark():
         assert all(r["same_top5_share"] == 1.0 for r in runtimes.values())
     shipped = datasets["shipped data"]
     assert f"{shipped['train_examples']:,} training" in text
-    assert f"grow to {shipped['largest_leaf_count']:,} leaves" in text
+    assert f"at most {shipped['largest_leaf_count']:,}." in text
+    assert f"grow to {shipped['largest_leaf_count_with_5_songs_per_leaf']:,} leaves" in text

@@ -29,7 +29,7 @@ from jukebox_workshop.settings import data_dir
 pytestmark = [pytest.mark.platform, pytest.mark.slow]
 
 MODEL = "jukebox-pipeline-test"
-SMALL = {"JUKEBOX_LEAK_DEMO_ROWS": "2000", "JUKEBOX_BASELINE_TREES": "20"}
+SMALL = {"JUKEBOX_LEAK_DEMO_ROWS": "2000", "JUKEBOX_TREES": "20"}
 EPOCHS = int(QUICK_PARAMETERS["JUKEBOX_EPOCHS"])
 
 

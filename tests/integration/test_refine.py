@@ -20,9 +20,12 @@ import sys
 from pathlib import Path
 
 import nbformat
+import numpy as np
+import pandas as pd
 import pytest
 from mlflow import MlflowClient
 from model_registry import ModelRegistry
+from sklearn.metrics import top_k_accuracy_score
 from support.local_platform import free_port
 from support.reverse_proxy import ReverseProxy, certificate_authority
 
@@ -31,7 +34,7 @@ from jukebox_workshop.errors import WorkshopError
 from jukebox_workshop.notebooks import NotebookFailedError, copy_notebooks, run_notebook
 from jukebox_workshop.refine.tracking import check_server
 from jukebox_workshop.runs import Workspace
-from jukebox_workshop.settings import DEFAULT_DATA_DIR
+from jukebox_workshop.settings import DEFAULT_DATA_DIR, NOTEBOOK_DIR
 
 pytestmark = [pytest.mark.platform, pytest.mark.slow]
 
@@ -40,7 +43,7 @@ TINY = {
     "JUKEBOX_TRIALS": "2",
     "JUKEBOX_SEARCH_MINUTES": "5",
     "JUKEBOX_NOISE_SEEDS": "2",
-    "JUKEBOX_BASELINE_TREES": "20",
+    "JUKEBOX_TREES": "20",
     "JUKEBOX_DATA_DIR": str(DEFAULT_DATA_DIR),
 }
 HAND_PICKED = {
@@ -65,6 +68,8 @@ STRONG = {
     "param_learning_rate": 0.01,
     "param_batch_size": 128,
 }
+# Notebook 3 may keep its random forest: a forest version to beat, with few trees.
+FOREST = {"param_algorithm": "forest", "param_trees": 20, "param_seed": 42}
 FRESH_SEEDS = "[43, 44]"  # JUKEBOX_SEED 42 + 1 and + 2, for JUKEBOX_NOISE_SEEDS 2
 
 
@@ -253,6 +258,54 @@ def test_a_candidate_within_the_noise_is_not_promoted_and_the_study_resumes(atte
     trials = [p["best_trial"] for name, p in registered.items() if name != parent]
     assert len(trials) == len(set(trials))
     assert deploy_version(environment, model) == parent
+
+
+def forest_validation_top5(folder: Path, trees: int, seed: int) -> float:
+    """Notebook 3's forest fitted here on the attendee's splits: its validation top-5."""
+    sys.path.insert(0, str(NOTEBOOK_DIR))
+    try:
+        from model import build_forest
+    finally:
+        sys.path.remove(str(NOTEBOOK_DIR))
+    splits = Workspace(folder / "output")
+    features = splits.preprocessing()["features"]
+    train = pd.read_parquet(splits.split_file("train"))
+    validation = pd.read_parquet(splits.split_file("validation"))
+    forest = build_forest(trees=trees, seed=seed).fit(train[features], train["label"])
+    countries = len(splits.preprocessing()["countries"])
+    probabilities = np.zeros((len(validation), countries))
+    probabilities[:, forest.classes_] = forest.predict_proba(validation[features])
+    return top_k_accuracy_score(validation["label"], probabilities, k=5, labels=range(countries))
+
+
+def test_a_forest_to_beat_is_fitted_again_on_the_fresh_seeds_and_never_searched(attendee):
+    folder, environment = attendee
+    model, parent = register_parent(environment, validation_top5=0.3, configuration=FOREST)
+    output = refine(folder, model, JUKEBOX_EPOCHS="15")
+    assert f"Version to beat: {parent} (the newest" in output
+    assert "a forest: {'trees': 20}" in output
+    registered = versions(environment, model)
+    (candidate,) = [name for name in registered if name != parent]
+    properties = registered[candidate]
+    assert properties["param_algorithm"] == "network"  # the search tunes networks only
+    # The rule's figures for the parent are the forest's, fitted with each fresh seed
+    expected = [forest_validation_top5(folder, trees=20, seed=seed) for seed in (43, 44)]
+    assert json.loads(properties["parent_seed_validation_top5"]) == pytest.approx(
+        expected, abs=1e-5
+    )
+    assert properties["promoted"] is (
+        properties["candidate_mean_validation_top5"] - properties["parent_mean_validation_top5"]
+        > properties["promotion_margin"]
+    )
+    # The forest was not enqueued as a trial: the study holds the sampler's two trials only,
+    # and the parent's trainings are forest runs in MLflow.
+    tracking = MlflowClient(environment["MLFLOW_TRACKING_URI"])
+    experiment = tracking.get_experiment_by_name(properties["study_name"])
+    runs = {run.info.run_name: run for run in tracking.search_runs([experiment.experiment_id])}
+    assert {name for name in runs if name.startswith("trial")} == {"trial 0", "trial 1"}
+    for seed in (43, 44):
+        assert runs[f"version {parent}, seed {seed}"].data.params["algorithm"] == "forest"
+    assert runs[f"version {candidate}, seed 43"].data.params["algorithm"] == "network"
 
 
 def test_a_notebook_3_that_ignores_papermills_values_fails_the_checkpoint(attendee):

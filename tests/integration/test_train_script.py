@@ -10,8 +10,14 @@ import sys
 import uuid
 from pathlib import Path
 
+import joblib
+import numpy as np
+import onnx
+import onnxruntime as ort
+import pandas as pd
 import pytest
 import yaml
+from sklearn.metrics import top_k_accuracy_score
 
 from jukebox_workshop import training
 from jukebox_workshop.clients import s3_client
@@ -59,12 +65,64 @@ def test_the_script_trains_from_a_folder_as_the_job_would(prepared, tmp_path):
     assert "epoch   1: loss " in result.stdout, "a progress line per epoch"
     run = workspace.run()
     record = run.training()
-    assert record["parameters"] == {**training.DEFAULTS, "epochs": EPOCHS}
+    assert record["parameters"] == training.used({**training.DEFAULTS, "epochs": EPOCHS})
+    assert record["parameters"]["algorithm"] == "network" and "trees" not in record["parameters"]
     assert record["epochs_run"] <= EPOCHS
     assert run.onnx_file.stat().st_size > 10_000 and run.keras_file.is_file()
     assert run.preprocessing() == prepared.preprocessing()
     assert f"val_top5_accuracy={record['validation']['top5_accuracy']:.6f}" in result.stdout
     assert f"Model version {run.version} written to {run.folder}/" in result.stdout
+
+
+def test_a_forest_is_exported_to_onnx_that_answers_as_scikit_learn(prepared, tmp_path):
+    """In standard operators only, which OpenVINO reads, with scikit-learn's probabilities."""
+    workspace = Workspace(tmp_path / "output")
+    workspace.root.mkdir()
+    workspace.prepared_dir.symlink_to(prepared.prepared_dir.resolve())
+    result = train_py("--workspace", str(workspace.root), "--algorithm", "forest", "--trees", "20")
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    assert "Fitting 20 trees ..." in result.stdout
+    run = workspace.run()
+    record = run.training()
+    assert record["parameters"] == {"algorithm": "forest", "trees": 20, "seed": 42}
+    assert "epochs_run" not in record and not run.keras_file.exists()
+
+    forest = joblib.load(run.joblib_file)
+    preprocessing = prepared.preprocessing()
+    features, countries = preprocessing["features"], len(preprocessing["countries"])
+    validation = pd.read_parquet(prepared.split_file("validation"))
+    expected = np.zeros((len(validation), countries))
+    expected[:, forest.classes_] = forest.predict_proba(validation[features])
+    model = onnx.load(run.onnx_file)
+    assert {node.domain for node in model.graph.node} == {""}, "no ai.onnx.ml operators"
+    session = ort.InferenceSession(str(run.onnx_file), providers=["CPUExecutionProvider"])
+    feeds = {name: validation[[name]].to_numpy(dtype="float32") for name in features}
+    (answered,) = session.run(["country_probabilities"], feeds)
+    assert np.abs(answered - expected).max() < 1e-5
+    top5 = top_k_accuracy_score(validation["label"], expected, k=5, labels=range(countries))
+    assert record["validation"]["top5_accuracy"] == pytest.approx(top5)
+
+
+def test_an_unknown_algorithm_is_refused_with_the_choices(tmp_path):
+    result = train_py("--workspace", str(tmp_path), "--algorithm", "boosting")
+    assert result.returncode == 1
+    assert result.stderr.splitlines()[-1] == (
+        "Training failed: Training parameter algorithm='boosting' is not one of 'network', "
+        "'forest' (notebook 3's default: 'network'). Correct it and train again."
+    )
+
+
+def test_a_run_ending_in_the_same_second_as_the_last_gets_the_next_second(tmp_path):
+    """A forest fits in under a second on a small copy: its version must not be the last's."""
+    sys.path.insert(0, str(NOTEBOOK_DIR))
+    try:
+        from train import new_version
+    finally:
+        sys.path.remove(str(NOTEBOOK_DIR))
+    workspace = Workspace(tmp_path)
+    taken = workspace.new_run(new_version(workspace)).version
+    following = new_version(workspace)
+    assert following > taken and not (workspace.runs_dir / following).exists()
 
 
 def test_missing_splits_stop_it_with_what_to_do(tmp_path):

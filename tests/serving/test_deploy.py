@@ -17,8 +17,10 @@ from support import kserve
 from support.model_versions import (
     SONG,
     Served,
+    forest_model,
     onnx_model,
     registry,
+    songs_near,
     upload_and_register,
     v2_request,
 )
@@ -139,6 +141,30 @@ def test_a_new_version_replaces_the_served_one_without_a_gap(serving: Served) ->
     assert served_answer(serving, [SONG])[0] == first
     artifacts = model_server.folder(state_dir()) / "artifacts" / serving.model_name
     assert [path.name for path in artifacts.iterdir()] == [first]
+
+
+def test_a_forest_is_served_as_scikit_learn_answers(serving: Served) -> None:
+    """Notebook 3 may keep its random forest: compiled to ONNX's standard operators, the model
+    server loads it like a network and answers with the forest's own probabilities."""
+    model, version = f"{serving.model_name}-forest", "20260105-000000"
+    forest, onnx_file = forest_model(seed=7)
+    upload_and_register(serving.environment, model, version, seed=7, onnx_file=onnx_file)
+    deploy(model, version, report=None)
+    try:
+        songs = songs_near(SONG, 20, seed=8)
+        response = httpx.post(
+            f"{serving.url}/v2/models/{model}/infer",
+            json=v2_request(songs.to_dict("records")),
+            timeout=10,
+        )
+        assert response.status_code == 200, response.text
+        (output,) = response.json()["outputs"]
+        served = np.array(output["data"]).reshape(output["shape"])
+        expected = np.zeros((len(songs), 72))
+        expected[:, forest.classes_] = forest.predict_proba(songs)
+        assert np.abs(served - expected).max() < 1e-6
+    finally:
+        deploy(serving.model_name, serving.versions[0], report=None)
 
 
 def test_the_version_to_deploy_is_deploy_version_else_the_newest(serving: Served) -> None:

@@ -14,12 +14,15 @@ from dataclasses import dataclass
 
 import numpy as np
 import onnx
+import pandas as pd
 from model_registry import ModelRegistry
 from onnx import TensorProto, helper, numpy_helper
+from sklearn.ensemble import RandomForestClassifier
 
 from jukebox_workshop.clients import registry_client, s3_client
 from jukebox_workshop.columns import FEATURES
 from jukebox_workshop.dataset.schema import COUNTRY_CODES
+from jukebox_workshop.forest_onnx import forest_to_onnx
 
 OUTPUT = "country_probabilities"
 SONG = {
@@ -85,19 +88,42 @@ def onnx_model(seed: int) -> bytes:
     return model.SerializeToString()
 
 
+def songs_near(song: dict[str, float], count: int, seed: int) -> pd.DataFrame:
+    """`count` songs around `song`, each feature moved by up to its own scale."""
+    rng = np.random.default_rng(seed)
+    return pd.DataFrame(
+        {name: song[name] + rng.uniform(-1, 1, count) * SCALE[name] for name in FEATURES}
+    ).astype("float32")
+
+
+def forest_model(seed: int) -> tuple[RandomForestClassifier, bytes]:
+    """A small random forest fitted on songs around SONG, and its ONNX file as notebook 3
+    exports a forest (standard operators only)."""
+    songs = songs_near(SONG, 2_000, seed)
+    labels = ((songs["tempo"] - SONG["tempo"]) / SCALE["tempo"] * 36 + 36).astype(int) % 72
+    forest = RandomForestClassifier(n_estimators=10, min_samples_leaf=5, random_state=seed)
+    forest.fit(songs, labels)
+    model = forest_to_onnx(forest, list(FEATURES), n_classes=len(COUNTRY_CODES))
+    return forest, model.SerializeToString()
+
+
 def registry(environment: dict[str, str]) -> ModelRegistry:
     return registry_client(environment["MODEL_REGISTRY_URL"], author="test", quiet=True)
 
 
 def upload_and_register(
-    environment: dict[str, str], model_name: str, version: str, seed: int
+    environment: dict[str, str],
+    model_name: str,
+    version: str,
+    seed: int,
+    onnx_file: bytes | None = None,
 ) -> bytes:
     """Store the version's files under `<model>/<version>/` with their SHA-256, register it;
-    return the ONNX file's bytes."""
+    return the ONNX file's bytes (`onnx_file`, else `onnx_model(seed)`)."""
     s3 = s3_client(environment)
     bucket, prefix = environment["AWS_S3_BUCKET"], f"{model_name}/{version}"
     files = {
-        "1/model.onnx": onnx_model(seed),
+        "1/model.onnx": onnx_file or onnx_model(seed),
         "preprocessing.json": json.dumps(
             {"features": list(FEATURES), "countries": list(COUNTRY_CODES)}
         ).encode(),

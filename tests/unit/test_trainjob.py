@@ -47,9 +47,20 @@ def notebook_defaults() -> dict:
 
 
 def test_the_defaults_are_notebook_3s():
-    """Notebook 3's HIDDEN_LAYERS = None lets its comparison choose; train() trains one model,
-    and takes the network's two hidden layers when a caller gives none."""
-    assert notebook_defaults() == {**training.DEFAULTS, "hidden_layers": None}
+    """Notebook 3's HIDDEN_LAYERS = None lets its comparison choose the algorithm and the
+    network; train() trains one model, by default the network with two hidden layers."""
+    defaults = {name: value for name, value in training.DEFAULTS.items() if name != "algorithm"}
+    assert notebook_defaults() == {**defaults, "hidden_layers": None}
+    assert training.DEFAULTS["algorithm"] == "network"
+
+
+def test_a_forest_records_only_what_it_uses():
+    assert training.used(training.checked({"algorithm": "forest", "trees": "20"})) == {
+        "algorithm": "forest",
+        "trees": 20,
+        "seed": 42,
+    }
+    assert "trees" not in training.used(training.checked({}))
 
 
 def test_the_defaults_fill_what_is_left_out():

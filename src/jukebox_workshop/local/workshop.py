@@ -56,10 +56,8 @@ def _prepared_lines(prepared: dict) -> list[str]:
 def _trained_lines(version: str, training: dict) -> list[str]:
     if not training:
         return []
-    return [
-        f"trained    version {version}: {training['epochs_run']} epochs in "
-        f"{training['training_seconds']:.0f} s"
-    ]
+    fitted = f"{training['epochs_run']} epochs" if "epochs_run" in training else "a forest"
+    return [f"trained    version {version}: {fitted} in {training['training_seconds']:.0f} s"]
 
 
 def _evaluated_lines(metrics: dict) -> list[str]:

@@ -1,8 +1,8 @@
 """Notebook 7's registry look-ups: the version to beat, and a candidate trained before.
 
 The version to beat is the one the registered model's `deploy_version` property names (notebook
-7 records it), else the newest version; its searched parameters are its `param_*` properties
-(notebook 6 registers them).
+7 records it), else the newest version; its algorithm and parameters are its `param_*`
+properties (notebook 6 registers them): a network's searched values, or a forest's trees.
 """
 
 from __future__ import annotations
@@ -21,7 +21,8 @@ from jukebox_workshop.runs import Run, Workspace
 @dataclass(frozen=True)
 class VersionToBeat:
     name: str
-    params: dict[str, Any]  # its values of the searched parameters
+    algorithm: str  # "network" (its values are searched) or "forest" (notebook 3's choice)
+    params: dict[str, Any]  # a network's values of the searched parameters; a forest's trees
     validation_top5: float | None  # as registered by notebook 6 (None before it recorded it)
     why: str  # why this one: deploy_version names it, or it is the newest
 
@@ -44,8 +45,12 @@ def find_version_to_beat(registry: Any, model_name: str, registry_url: str) -> V
             "have. Correct the property in the registry, or remove it to use the newest version."
         )
     properties = current.custom_properties or {}
+    algorithm = properties.get("param_algorithm", "network")  # registered before forests: one
     try:
-        params = search_space.configuration(properties)
+        if algorithm == "forest":
+            params = {"trees": int(properties["param_trees"])}
+        else:
+            params = search_space.configuration(properties)
     except KeyError as missing:
         raise WorkshopError(
             f"Version {current.name} has no property {missing.args[0]}: notebook 6 did not "
@@ -54,7 +59,9 @@ def find_version_to_beat(registry: Any, model_name: str, registry_url: str) -> V
         ) from None
     why = "deploy_version names it" if deploy_version else "the newest; no deploy_version yet"
     top5 = properties.get("validation_top5_accuracy")
-    return VersionToBeat(current.name, params, top5, f"{why}; {len(versions)} registered")
+    return VersionToBeat(
+        current.name, algorithm, params, top5, f"{why}; {len(versions)} registered"
+    )
 
 
 def trained_before(workspace: Workspace, study_name: str, trial: int) -> Run | None:

@@ -52,7 +52,7 @@ OPTIONAL_FILES = ("test.parquet",)
 
 def used(params: Mapping[str, Any]) -> dict[str, Any]:
     """The parameters the chosen algorithm uses (what `training.json` records)."""
-    unused = ("trees",) if params["algorithm"] == "network" else tuple(_NETWORK_ONLY)
+    unused = {"trees"} if params["algorithm"] == "network" else _NETWORK_ONLY
     return {name: params[name] for name in DEFAULTS if name not in unused}
 
 

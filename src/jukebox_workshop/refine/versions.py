@@ -45,7 +45,7 @@ def find_version_to_beat(registry: Any, model_name: str, registry_url: str) -> V
             "have. Correct the property in the registry, or remove it to use the newest version."
         )
     properties = current.custom_properties or {}
-    algorithm = properties.get("param_algorithm", "network")  # registered before forests: one
+    algorithm = properties.get("param_algorithm", "network")  # versions from before forests
     try:
         if algorithm == "forest":
             params = {"trees": int(properties["param_trees"])}
